@@ -1,0 +1,175 @@
+#pragma once
+/// \file
+/// The required block-softmax-family kernels of the cpu backend
+/// (signatures and shared semantics: labelgraph/backend/kernels.hpp). Each
+/// one resolves a row's normalisation sets and mask (`row_sets`) and calls a
+/// row kernel of row_kernels.hpp, over row blocks in parallel.
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "labelgraph/backend/kernels.hpp"
+#include "labelgraph/backends/cpu/backend.hpp"
+#include "labelgraph/backends/cpu/row_kernels.hpp"
+#include "labelgraph/ops/mask.hpp"
+#include "labelgraph/tensor/tensor_view.hpp"
+
+namespace labelgraph::backends {
+
+namespace cpu_detail {
+
+/// The normalisation sets and mask of the rows of one call: contiguous token
+/// groups (the layout's groups for `block`, the single group [0, V) for
+/// `full` / `candidate`) and, per row, the allowed-token bytes (nullptr: all).
+class row_sets {
+public:
+  row_sets(const normalization_spec& spec, std::size_t row_length)
+      : spec_(spec), whole_row_{0, static_cast<std::uint32_t>(row_length)}, row_length_(row_length) {}
+
+  [[nodiscard]] const std::uint32_t* offsets() const noexcept {
+    return spec_.per_group() ? spec_.layout.group_offsets : whole_row_.data();
+  }
+  [[nodiscard]] std::uint32_t groups() const noexcept { return spec_.per_group() ? spec_.layout.groups : 1u; }
+
+  /// The tokens of the set holding `token`.
+  [[nodiscard]] token_range set_of(token_id token) const noexcept {
+    if (!spec_.per_group()) return {0, whole_row_[1]};
+    const std::uint32_t g = spec_.layout.token_group[token];
+    return {spec_.layout.group_offsets[g], spec_.layout.group_offsets[g + 1]};
+  }
+
+  /// M of `row` as bytes: the dense mask's row, C(u) spread into `work`'s
+  /// bytes, or nullptr when every token is allowed.
+  [[nodiscard]] const std::uint8_t* allowed(std::size_t row, scratch& work) const noexcept {
+    switch (spec_.mask.kind) {
+      case mask_kind::none: return nullptr;
+      case mask_kind::dense: return spec_.mask.dense.row(row);
+      case mask_kind::candidates: {
+        std::uint8_t* bytes = work.bytes(row_length_);
+        std::fill(bytes, bytes + row_length_, std::uint8_t{0});
+        const node_id u = spec_.mask.nodes(row);
+        const layout_view& layout = spec_.layout;
+        for (std::uint32_t i = layout.candidate_offsets[u]; i < layout.candidate_offsets[u + 1]; ++i) {
+          bytes[layout.candidate_tokens[i]] = 1;
+        }
+        return bytes;
+      }
+    }
+    return nullptr;
+  }
+
+private:
+  const normalization_spec& spec_;
+  std::array<std::uint32_t, 2> whole_row_;
+  std::size_t row_length_;
+};
+
+[[nodiscard]] inline nll_regulariser to_row_regulariser(regularizer_kind kind) noexcept {
+  switch (kind) {
+    case regularizer_kind::none: return nll_regulariser::none;
+    case regularizer_kind::label_smoothing: return nll_regulariser::label_smoothing;
+    case regularizer_kind::max_suppression: return nll_regulariser::max_suppression;
+  }
+  return nll_regulariser::none;
+}
+
+}  // namespace cpu_detail
+
+/// Block softmax (paper eq. 3) of every row: row_kernels.hpp `block_softmax_row`.
+template <class T>
+void block_softmax_kernel(const cpu& backend, const normalization_spec& spec, tensor_view<const T, 2> logits,
+                          tensor_view<T, 2> probabilities) noexcept {
+  const cpu_detail::row_sets sets(spec, logits.extent(1));
+  backend.for_row_blocks(logits.extent(0), logits.extent(1), [&](std::size_t first, std::size_t last, cpu_detail::scratch& work) {
+    for (std::size_t r = first; r < last; ++r) {
+      cpu_detail::block_softmax_row(logits.row(r), probabilities.row(r), sets.offsets(), sets.groups(), sets.allowed(r, work));
+    }
+  });
+}
+
+/// Block log-softmax of every row: `block_log_softmax_row`.
+template <class T>
+void block_log_softmax_kernel(const cpu& backend, const normalization_spec& spec, tensor_view<const T, 2> logits,
+                              tensor_view<T, 2> log_probabilities) noexcept {
+  const cpu_detail::row_sets sets(spec, logits.extent(1));
+  backend.for_row_blocks(logits.extent(0), logits.extent(1), [&](std::size_t first, std::size_t last, cpu_detail::scratch& work) {
+    T* row_work = work.values<T>(logits.extent(1) + sets.groups());
+    for (std::size_t r = first; r < last; ++r) {
+      cpu_detail::block_log_softmax_row(logits.row(r), log_probabilities.row(r), sets.offsets(), sets.groups(),
+                                        sets.allowed(r, work), row_work);
+    }
+  });
+}
+
+/// dz = y ⊙ (dy − Σ_N y·dy): `block_softmax_backward_row`.
+template <class T>
+void block_softmax_backward_kernel(const cpu& backend, const normalization_spec& spec, tensor_view<const T, 2> probabilities,
+                                   tensor_view<const T, 2> grad_probabilities, tensor_view<T, 2> grad_logits) noexcept {
+  const cpu_detail::row_sets sets(spec, probabilities.extent(1));
+  backend.for_row_blocks(probabilities.extent(0), probabilities.extent(1),
+                         [&](std::size_t first, std::size_t last, cpu_detail::scratch& work) {
+                           for (std::size_t r = first; r < last; ++r) {
+                             cpu_detail::block_softmax_backward_row(probabilities.row(r), grad_probabilities.row(r),
+                                                                    grad_logits.row(r), sets.offsets(), sets.groups(),
+                                                                    sets.allowed(r, work));
+                           }
+                         });
+}
+
+/// dz = dy − p ⊙ Σ_N dy, p = exp(log y): `block_log_softmax_backward_row`.
+template <class T>
+void block_log_softmax_backward_kernel(const cpu& backend, const normalization_spec& spec,
+                                       tensor_view<const T, 2> log_probabilities,
+                                       tensor_view<const T, 2> grad_log_probabilities, tensor_view<T, 2> grad_logits) noexcept {
+  const cpu_detail::row_sets sets(spec, log_probabilities.extent(1));
+  backend.for_row_blocks(log_probabilities.extent(0), log_probabilities.extent(1),
+                         [&](std::size_t first, std::size_t last, cpu_detail::scratch& work) {
+                           T* row_work = work.values<T>(log_probabilities.extent(1));
+                           for (std::size_t r = first; r < last; ++r) {
+                             cpu_detail::block_log_softmax_backward_row(
+                                 log_probabilities.row(r), grad_log_probabilities.row(r), grad_logits.row(r),
+                                 sets.offsets(), sets.groups(), sets.allowed(r, work), row_work);
+                           }
+                         });
+}
+
+/// Fused NLL forward + gradient, one pass over each row's set N(t)
+/// (`block_nll_row`); the batch total by `detail::chunked_total`.
+template <class T>
+void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const regularizer& reg,
+                      const block_nll_tensors<T>& t) noexcept {
+  const std::size_t rows = t.logits.extent(0);
+  const std::size_t tokens = t.logits.extent(1);
+  const cpu_detail::row_sets sets(spec, tokens);
+  const cpu_detail::nll_regulariser regulariser = cpu_detail::to_row_regulariser(reg.kind);
+  const T epsilon = static_cast<T>(reg.epsilon);
+  backend.for_row_blocks(rows, tokens, [&](std::size_t first, std::size_t last, cpu_detail::scratch& work) {
+    for (std::size_t r = first; r < last; ++r) {
+      const token_id target = t.targets(r);
+      T* grad = t.grad_logits.empty() ? nullptr : t.grad_logits.row(r);
+      if (target == no_token) {
+        t.loss(r) = T(0);
+        if (!t.log_normalizer.empty()) t.log_normalizer(r) = T(0);
+        if (grad != nullptr) std::fill(grad, grad + tokens, T(0));
+        continue;
+      }
+      const cpu_detail::token_range set = sets.set_of(target);
+      // Without a gradient output the exps go to a scratch row.
+      T* exps = grad != nullptr ? grad : work.values<T>(tokens);
+      const T weight = t.weights.empty() ? T(1) : t.weights(r);
+      const auto result = cpu_detail::block_nll_row(t.logits.row(r), exps, set, target, weight, sets.allowed(r, work),
+                                                    regulariser, epsilon);
+      t.loss(r) = result.loss;
+      if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
+      if (grad != nullptr) {
+        std::fill(grad, grad + set.begin, T(0));
+        std::fill(grad + set.end, grad + tokens, T(0));
+      }
+    }
+  });
+  if (!t.total.empty()) t.total(0) = static_cast<T>(detail::chunked_total(tensor_view<const T, 1>(t.loss)));
+}
+
+}  // namespace labelgraph::backends

@@ -1,0 +1,140 @@
+#pragma once
+/// \file
+/// The `dense_backend` kernels of the cpu backend, on Eigen maps of the
+/// views (no copies): GEMM by Eigen's blocked product over fixed row blocks of
+/// C in the arena (deterministic: a block's product never depends on the
+/// thread count), the elementwise ones as Eigen array expressions per block.
+
+#include <Eigen/Core>
+
+#include <cstddef>
+
+#include "labelgraph/backend/kernels.hpp"
+#include "labelgraph/backends/cpu/backend.hpp"
+#include "labelgraph/ops/options.hpp"
+#include "labelgraph/tensor/tensor_view.hpp"
+
+namespace labelgraph::backends {
+
+namespace cpu_detail {
+
+template <class T>
+using matrix_map = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, Eigen::Unaligned,
+                              Eigen::OuterStride<>>;
+template <class T>
+using const_matrix_map = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>,
+                                    Eigen::Unaligned, Eigen::OuterStride<>>;
+
+/// Rows [first, last) of a [rows, cols] view as an Eigen row-major map.
+template <class T>
+[[nodiscard]] auto rows_map(tensor_view<T, 2> view, std::size_t first, std::size_t last) noexcept {
+  using map = std::conditional_t<std::is_const_v<T>, const_matrix_map<std::remove_const_t<T>>, matrix_map<T>>;
+  return map(view.row(first), static_cast<Eigen::Index>(last - first), static_cast<Eigen::Index>(view.extent(1)),
+             Eigen::OuterStride<>(static_cast<Eigen::Index>(view.stride(0))));
+}
+
+}  // namespace cpu_detail
+
+/// C = α·op(A)·op(B) + β·C, rows of C in parallel blocks (β = 0 ignores C's old contents).
+template <class T>
+void gemm_kernel(const cpu& backend, transpose ta, transpose tb, T alpha, tensor_view<const T, 2> a,
+                 tensor_view<const T, 2> b, T beta, tensor_view<T, 2> c) noexcept {
+  const std::size_t inner = ta == transpose::no ? a.extent(1) : a.extent(0);
+  backend.for_row_blocks(c.extent(0), inner * 4, [&](std::size_t first, std::size_t last, cpu_detail::scratch&) {
+    auto c_block = cpu_detail::rows_map(c, first, last);
+    const auto full_a = cpu_detail::rows_map(a, 0, a.extent(0));
+    const auto b_map = cpu_detail::rows_map(b, 0, b.extent(0));
+    const auto rows = static_cast<Eigen::Index>(last - first);
+    const auto start = static_cast<Eigen::Index>(first);
+    if (beta == T(0)) {
+      c_block.setZero();
+    } else if (beta != T(1)) {
+      c_block *= beta;
+    }
+    if (ta == transpose::no && tb == transpose::no) {
+      c_block.noalias() += alpha * full_a.middleRows(start, rows) * b_map;
+    } else if (ta == transpose::no) {
+      c_block.noalias() += alpha * full_a.middleRows(start, rows) * b_map.transpose();
+    } else if (tb == transpose::no) {
+      c_block.noalias() += alpha * full_a.transpose().middleRows(start, rows) * b_map;
+    } else {
+      c_block.noalias() += alpha * full_a.transpose().middleRows(start, rows) * b_map.transpose();
+    }
+  });
+}
+
+/// x(i, j) += bias(j).
+template <class T>
+void add_bias_kernel(const cpu& backend, tensor_view<const T, 1> bias, tensor_view<T, 2> x) noexcept {
+  const Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>> b(bias.data(), static_cast<Eigen::Index>(bias.extent(0)));
+  backend.for_row_blocks(x.extent(0), x.extent(1), [&](std::size_t first, std::size_t last, cpu_detail::scratch&) {
+    cpu_detail::rows_map(x, first, last).rowwise() += b;
+  });
+}
+
+/// sums(j) = Σ_i x(i, j), serially over i (a fixed order: deterministic).
+template <class T>
+void column_sum_kernel(const cpu& /*backend*/, tensor_view<const T, 2> x, tensor_view<T, 1> sums) noexcept {
+  Eigen::Map<Eigen::Matrix<T, 1, Eigen::Dynamic>> s(sums.data(), static_cast<Eigen::Index>(sums.extent(0)));
+  s = cpu_detail::rows_map(x, 0, x.extent(0)).colwise().sum();
+}
+
+/// out = a + b.
+template <class T>
+void add_kernel(const cpu& backend, tensor_view<const T, 2> a, tensor_view<const T, 2> b, tensor_view<T, 2> out) noexcept {
+  backend.for_row_blocks(out.extent(0), out.extent(1), [&](std::size_t first, std::size_t last, cpu_detail::scratch&) {
+    cpu_detail::rows_map(out, first, last) = cpu_detail::rows_map(a, first, last) + cpu_detail::rows_map(b, first, last);
+  });
+}
+
+/// out = a ⊙ b.
+template <class T>
+void multiply_kernel(const cpu& backend, tensor_view<const T, 2> a, tensor_view<const T, 2> b, tensor_view<T, 2> out) noexcept {
+  backend.for_row_blocks(out.extent(0), out.extent(1), [&](std::size_t first, std::size_t last, cpu_detail::scratch&) {
+    cpu_detail::rows_map(out, first, last) =
+        cpu_detail::rows_map(a, first, last).cwiseProduct(cpu_detail::rows_map(b, first, last));
+  });
+}
+
+/// x ← α·x.
+template <class T>
+void scale_kernel(const cpu& backend, T alpha, tensor_view<T, 2> x) noexcept {
+  backend.for_row_blocks(x.extent(0), x.extent(1), [&](std::size_t first, std::size_t last, cpu_detail::scratch&) {
+    cpu_detail::rows_map(x, first, last) *= alpha;
+  });
+}
+
+/// y = f(x) for f = identity, tanh, sigmoid, relu.
+template <class T>
+void activation_kernel(const cpu& backend, activation kind, tensor_view<const T, 2> x, tensor_view<T, 2> y) noexcept {
+  backend.for_row_blocks(y.extent(0), y.extent(1), [&](std::size_t first, std::size_t last, cpu_detail::scratch&) {
+    const auto in = cpu_detail::rows_map(x, first, last).array();
+    auto out = cpu_detail::rows_map(y, first, last).array();
+    switch (kind) {
+      case activation::identity: out = in; break;
+      case activation::tanh: out = in.tanh(); break;
+      case activation::sigmoid: out = T(1) / (T(1) + (-in).exp()); break;
+      case activation::relu: out = in.max(T(0)); break;
+    }
+  });
+}
+
+/// grad_x = grad_y ⊙ f'(x), with f' written through the output y:
+/// identity 1, tanh 1 − y², sigmoid y(1 − y), relu [y > 0].
+template <class T>
+void activation_backward_kernel(const cpu& backend, activation kind, tensor_view<const T, 2> y,
+                                tensor_view<const T, 2> grad_y, tensor_view<T, 2> grad_x) noexcept {
+  backend.for_row_blocks(grad_x.extent(0), grad_x.extent(1), [&](std::size_t first, std::size_t last, cpu_detail::scratch&) {
+    const auto out = cpu_detail::rows_map(y, first, last).array();
+    const auto upstream = cpu_detail::rows_map(grad_y, first, last).array();
+    auto result = cpu_detail::rows_map(grad_x, first, last).array();
+    switch (kind) {
+      case activation::identity: result = upstream; break;
+      case activation::tanh: result = upstream * (T(1) - out.square()); break;
+      case activation::sigmoid: result = upstream * out * (T(1) - out); break;
+      case activation::relu: result = (out > T(0)).select(upstream, T(0)); break;
+    }
+  });
+}
+
+}  // namespace labelgraph::backends

@@ -1,0 +1,375 @@
+#pragma once
+/// \file
+/// Row kernels of the cpu backend: raw-pointer functions over one row of
+/// [rows, V] logits whose tokens are cut into contiguous groups by `offsets`
+/// ([groups + 1], group g = tokens [offsets[g], offsets[g+1])). The `full`
+/// normalization is the same code with the single group {0, V}.
+///
+/// Every kernel walks a row in a few passes while it sits in L1/L2 (the
+/// 3-pass softmax: max, exp, normalise; DESIGN.md section 5 asks to measure it
+/// against the online 2-pass form: `block_softmax_row_online` below, measured
+/// by bench/kernels). Per-group work (max, sum, scale) is scalar for groups
+/// shorter than one packet and vectorised for longer ones; the exps of a row
+/// are always one vectorised pass over the whole row, so that tiny groups
+/// (the pet graph: 2, 3, 3, 12, ...) still get 16 exps per instruction.
+///
+/// A token is *allowed* when `allowed == nullptr` or `allowed[v] != 0`; tokens
+/// outside the mask get probability 0, log-probability -inf and gradient 0. A
+/// group with no allowed token (or only -inf logits) gives zeros, never NaN.
+/// Per-group max subtraction, never a global max, so +-1e30 logits and groups
+/// of mixed scales are exact; a NaN only spreads inside its own group.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "labelgraph/backends/cpu/simd.hpp"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, see simd.hpp
+#endif
+
+namespace labelgraph::backends::cpu_detail {
+
+/// A group's token range [begin, end).
+struct token_range {
+  std::uint32_t begin;
+  std::uint32_t end;
+  [[nodiscard]] std::uint32_t size() const noexcept { return end - begin; }
+};
+
+template <class T>
+inline constexpr T minus_infinity = -std::numeric_limits<T>::infinity();
+
+inline bool is_allowed(const std::uint8_t* allowed, std::uint32_t token) noexcept {
+  return allowed == nullptr || allowed[token] != 0;
+}
+
+/// max over the allowed tokens of a range (-inf when none; NaNs are skipped
+/// here and surface in the group's sum instead).
+template <class T>
+inline T range_max(const T* z, token_range range, const std::uint8_t* allowed) noexcept {
+  constexpr std::uint32_t W = lanes<T>;
+  std::uint32_t v = range.begin;
+  T best = minus_infinity<T>;
+  if (allowed == nullptr && range.size() >= W) {
+    packet<T> acc = ei::pset1<packet<T>>(best);
+    for (; v + W <= range.end; v += W) acc = ei::pmax(acc, ei::ploadu<packet<T>>(z + v));
+    best = ei::predux_max(acc);
+  }
+  for (; v < range.end; ++v) {
+    if (is_allowed(allowed, v) && z[v] > best) best = z[v];
+  }
+  return best;
+}
+
+/// sum of x over a range.
+template <class T>
+inline T range_sum(const T* x, token_range range) noexcept {
+  constexpr std::uint32_t W = lanes<T>;
+  std::uint32_t v = range.begin;
+  T total = 0;
+  if (range.size() >= W) {
+    packet<T> acc = ei::pzero(ei::pset1<packet<T>>(T(0)));
+    for (; v + W <= range.end; v += W) acc = ei::padd(acc, ei::ploadu<packet<T>>(x + v));
+    total = ei::predux(acc);
+  }
+  for (; v < range.end; ++v) total += x[v];
+  return total;
+}
+
+/// sum of a*b over a range.
+template <class T>
+inline T range_dot(const T* a, const T* b, token_range range) noexcept {
+  constexpr std::uint32_t W = lanes<T>;
+  std::uint32_t v = range.begin;
+  T total = 0;
+  if (range.size() >= W) {
+    packet<T> acc = ei::pzero(ei::pset1<packet<T>>(T(0)));
+    for (; v + W <= range.end; v += W) acc = ei::pmadd(ei::ploadu<packet<T>>(a + v), ei::ploadu<packet<T>>(b + v), acc);
+    total = ei::predux(acc);
+  }
+  for (; v < range.end; ++v) total += a[v] * b[v];
+  return total;
+}
+
+/// out[v] = allowed ? z[v] - shift : -inf over a range (out may equal z).
+template <class T>
+inline void range_shift(const T* z, T* out, T shift, token_range range, const std::uint8_t* allowed) noexcept {
+  constexpr std::uint32_t W = lanes<T>;
+  std::uint32_t v = range.begin;
+  if (allowed == nullptr) {
+    const packet<T> s = ei::pset1<packet<T>>(shift);
+    for (; v + W <= range.end; v += W) ei::pstoreu(out + v, ei::psub(ei::ploadu<packet<T>>(z + v), s));
+  }
+  for (; v < range.end; ++v) out[v] = is_allowed(allowed, v) ? z[v] - shift : minus_infinity<T>;
+}
+
+/// x[v] *= factor over a range.
+template <class T>
+inline void range_scale(T* x, T factor, token_range range) noexcept {
+  constexpr std::uint32_t W = lanes<T>;
+  std::uint32_t v = range.begin;
+  const packet<T> f = ei::pset1<packet<T>>(factor);
+  for (; v + W <= range.end; v += W) ei::pstoreu(x + v, ei::pmul(ei::ploadu<packet<T>>(x + v), f));
+  for (; v < range.end; ++v) x[v] *= factor;
+}
+
+/// The shift that makes the largest allowed logit 0: the group max, or 0 when
+/// the max is -inf (all masked or all -inf) so that exp gives 0, not NaN.
+template <class T>
+inline T group_shift(T group_max) noexcept {
+  return group_max == minus_infinity<T> ? T(0) : group_max;
+}
+
+/// 1/s, or 0 for an empty sum (a group without allowed tokens: all zeros).
+template <class T>
+inline T inverse_or_zero(T sum) noexcept {
+  return sum == T(0) ? T(0) : T(1) / sum;
+}
+
+/// Block softmax of one row (paper eq. 3, p_blk(v) = exp z_v / sum_{w in g(v) ∩ M} exp z_w):
+///   pass 1, per group: m_g = max_{g ∩ M} z,  y_v = z_v - m_g (-inf outside M)
+///   pass 2, whole row: y = exp(y)
+///   pass 3, per group: y_v /= sum_g y   (0 when the sum is 0).
+/// `y` may equal `z`.
+template <class T>
+inline void block_softmax_row(const T* z, T* y, const std::uint32_t* offsets, std::uint32_t groups,
+                              const std::uint8_t* allowed) noexcept {
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    const token_range range{offsets[g], offsets[g + 1]};
+    range_shift(z, y, group_shift(range_max(z, range, allowed)), range, allowed);
+  }
+  exp_array(y + offsets[0], y + offsets[0], offsets[groups] - offsets[0]);
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    const token_range range{offsets[g], offsets[g + 1]};
+    range_scale(y, inverse_or_zero(range_sum(y, range)), range);
+  }
+}
+
+/// The online 2-pass form, for comparison only (bench/kernels measures it
+/// against the 3-pass form above): pass 1 keeps a running max and rescales the
+/// running sum, s <- s * exp(m_old - m_new) + exp(z - m_new); pass 2 writes
+/// exp(z - m) / s. One read of z fewer, but one exp more per token.
+template <class T>
+inline void block_softmax_row_online(const T* z, T* y, const std::uint32_t* offsets, std::uint32_t groups) noexcept {
+  constexpr std::uint32_t W = lanes<T>;
+  using P = packet<T>;
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    const token_range range{offsets[g], offsets[g + 1]};
+    std::uint32_t v = range.begin;
+    T max = minus_infinity<T>;
+    T sum = 0;
+    if (range.size() >= W) {
+      P running_max = ei::pset1<P>(max);
+      P running_sum = ei::pzero(running_max);
+      for (; v + W <= range.end; v += W) {
+        const P x = ei::ploadu<P>(z + v);
+        const P new_max = ei::pmax(running_max, x);
+        const P safe_max = ei::pselect(ei::pcmp_eq(new_max, ei::pset1<P>(max)), ei::pzero(x), new_max);
+        running_sum = ei::padd(ei::pmul(running_sum, exp_packet(ei::psub(running_max, safe_max))),
+                               exp_packet(ei::psub(x, safe_max)));
+        running_max = new_max;
+      }
+      max = ei::predux_max(running_max);
+      const T shift = group_shift(max);
+      alignas(64) T lane_max[W];
+      alignas(64) T lane_sum[W];
+      ei::pstore(lane_max, running_max);
+      ei::pstore(lane_sum, running_sum);
+      for (std::uint32_t lane = 0; lane < W; ++lane) {
+        if (lane_max[lane] != minus_infinity<T>) sum += lane_sum[lane] * exp_scalar(lane_max[lane] - shift);
+      }
+    }
+    for (; v < range.end; ++v) {
+      if (z[v] > max) {
+        sum = sum * exp_scalar(max - z[v]);
+        max = z[v];
+      }
+      sum += exp_scalar(z[v] - group_shift(max));
+    }
+    const T shift = group_shift(max);
+    const T inverse = inverse_or_zero(sum);
+    range_shift(z, y, shift, range, nullptr);
+    exp_array(y + range.begin, y + range.begin, range.size());
+    range_scale(y, inverse, range);
+  }
+}
+
+/// Block log-softmax of one row: y_v = z_v - m_g - log sum_{g ∩ M} exp(z - m_g);
+/// -inf outside M and in a group without allowed tokens.
+/// `work` holds V + groups elements; `y` may equal `z`.
+template <class T>
+inline void block_log_softmax_row(const T* z, T* y, const std::uint32_t* offsets, std::uint32_t groups,
+                                  const std::uint8_t* allowed, T* work) noexcept {
+  const std::uint32_t first = offsets[0];
+  const std::uint32_t tokens = offsets[groups] - first;
+  T* exps = work;             // [V]
+  T* log_sums = work + offsets[groups];  // [groups]
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    const token_range range{offsets[g], offsets[g + 1]};
+    range_shift(z, y, group_shift(range_max(z, range, allowed)), range, allowed);
+  }
+  exp_array(y + first, exps + first, tokens);
+  for (std::uint32_t g = 0; g < groups; ++g) log_sums[g] = range_sum(exps, token_range{offsets[g], offsets[g + 1]});
+  log_array(log_sums, groups);
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    const token_range range{offsets[g], offsets[g + 1]};
+    if (log_sums[g] == minus_infinity<T>) {
+      std::fill(y + range.begin, y + range.end, minus_infinity<T>);
+    } else {
+      range_shift(y, y, log_sums[g], range, nullptr);
+    }
+  }
+}
+
+/// Softmax backward of one row, per group g ∩ M (outside M, y = 0 so dz = 0):
+///   dz = y ⊙ (dy − sum_g y·dy).   `dz` may equal `dy`.
+template <class T>
+inline void block_softmax_backward_row(const T* y, const T* dy, T* dz, const std::uint32_t* offsets,
+                                       std::uint32_t groups, const std::uint8_t* allowed) noexcept {
+  constexpr std::uint32_t W = lanes<T>;
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    const token_range range{offsets[g], offsets[g + 1]};
+    const T s = range_dot(y, dy, range);
+    std::uint32_t v = range.begin;
+    if (allowed == nullptr) {
+      const packet<T> ps = ei::pset1<packet<T>>(s);
+      for (; v + W <= range.end; v += W) {
+        ei::pstoreu(dz + v, ei::pmul(ei::ploadu<packet<T>>(y + v), ei::psub(ei::ploadu<packet<T>>(dy + v), ps)));
+      }
+    }
+    for (; v < range.end; ++v) dz[v] = is_allowed(allowed, v) ? y[v] * (dy[v] - s) : T(0);
+  }
+}
+
+/// Log-softmax backward of one row, per group g ∩ M, with p = exp(log p):
+///   dz = dy − p ⊙ sum_{g ∩ M} dy;  0 outside M.
+/// `work` holds V elements; `dz` may equal `dy`.
+template <class T>
+inline void block_log_softmax_backward_row(const T* log_p, const T* dy, T* dz, const std::uint32_t* offsets,
+                                           std::uint32_t groups, const std::uint8_t* allowed, T* work) noexcept {
+  constexpr std::uint32_t W = lanes<T>;
+  const std::uint32_t first = offsets[0];
+  exp_array(log_p + first, work + first, offsets[groups] - first);
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    const token_range range{offsets[g], offsets[g + 1]};
+    std::uint32_t v = range.begin;
+    if (allowed == nullptr) {
+      const T s = range_sum(dy, range);
+      const packet<T> ps = ei::pset1<packet<T>>(s);
+      for (; v + W <= range.end; v += W) {
+        ei::pstoreu(dz + v, ei::psub(ei::ploadu<packet<T>>(dy + v), ei::pmul(ei::ploadu<packet<T>>(work + v), ps)));
+      }
+      for (; v < range.end; ++v) dz[v] = dy[v] - work[v] * s;
+    } else {
+      T s = 0;
+      for (std::uint32_t u = range.begin; u < range.end; ++u) s += allowed[u] != 0 ? dy[u] : T(0);
+      for (; v < range.end; ++v) dz[v] = allowed[v] != 0 ? dy[v] - work[v] * s : T(0);
+    }
+  }
+}
+
+/// The regulariser inside the normalization set of the fused NLL.
+enum class nll_regulariser : std::uint8_t {
+  none,             ///< plain cross-entropy
+  label_smoothing,  ///< (1-ε) CE + ε CE against the uniform distribution on N
+  max_suppression,  ///< MaxSup: ε (z_max − mean_N z) added to CE
+};
+
+/// Loss and lse of one row of the fused NLL.
+template <class T>
+struct nll_row_result {
+  T loss;
+  T lse;
+};
+
+/// Fused block NLL of one row with target t in normalization set N = range ∩ M,
+/// K = |N|, lse = log sum_N exp z, p = exp(z − lse), weight w:
+///   none:  loss = w (lse − z_t),                        grad = w (p − 1_t)
+///   label smoothing ε: loss = w [(1−ε)(lse − z_t) + ε (lse − mean_N z)],
+///                      grad = w (p − (1−ε) 1_t − ε/K)
+///   MaxSup ε: loss = w [(lse − z_t) + ε (z_max − mean_N z)],
+///             grad = w (p − 1_t + ε (1_argmax − 1/K))   (argmax: lowest token of the max)
+/// Only `range` of the gradient row is written (the caller zeroes the rest);
+/// `grad` may equal `z` (in place): the logits of N are read before they are
+/// overwritten.
+template <class T>
+inline nll_row_result<T> block_nll_row(const T* z, T* grad, token_range range,
+                                       std::uint32_t target, T weight, const std::uint8_t* allowed,
+                                       nll_regulariser regulariser, T epsilon) noexcept {
+  // Pass 1 over N: max, its first token, sum and count of the logits, z_t.
+  T max = minus_infinity<T>;
+  std::uint32_t argmax = target;
+  T logit_sum = 0;
+  std::uint32_t count = 0;
+  if (allowed == nullptr) {
+    max = range_max(z, range, nullptr);
+    count = range.size();
+    if (regulariser != nll_regulariser::none) logit_sum = range_sum(z, range);
+    if (regulariser == nll_regulariser::max_suppression && max != minus_infinity<T>) {
+      argmax = static_cast<std::uint32_t>(std::find(z + range.begin, z + range.end, max) - z);
+    }
+  } else {
+    for (std::uint32_t v = range.begin; v < range.end; ++v) {
+      if (allowed[v] == 0) continue;
+      if (z[v] > max) {
+        max = z[v];
+        argmax = v;
+      }
+      logit_sum += z[v];
+      ++count;
+    }
+  }
+  const T target_logit = z[target];
+  // Pass 2: e = exp(z − m) into the gradient row (N's logits are no longer needed).
+  const T shift = group_shift(max);
+  range_shift(z, grad, shift, range, allowed);
+  exp_array(grad + range.begin, grad + range.begin, range.size());
+  const T sum = range_sum(grad, range);
+  const T lse = shift + std::log(sum);
+  // Pass 3: gradient on N, zeros elsewhere.
+  const T inverse = inverse_or_zero(sum);
+  const T uniform = count == 0 ? T(0) : T(1) / static_cast<T>(count);
+  const T mean_logit = logit_sum * uniform;
+  T loss = lse - target_logit;
+  T target_pull = 1;
+  T spread = 0;
+  switch (regulariser) {
+    case nll_regulariser::none: break;
+    case nll_regulariser::label_smoothing:
+      loss = (T(1) - epsilon) * loss + epsilon * (lse - mean_logit);
+      target_pull = T(1) - epsilon;
+      spread = epsilon * uniform;
+      break;
+    case nll_regulariser::max_suppression:
+      loss += epsilon * (max - mean_logit);
+      spread = epsilon * uniform;
+      break;
+  }
+  // grad_v = w (e_v / s − spread) on N, then the one-hot corrections.
+  constexpr std::uint32_t W = lanes<T>;
+  std::uint32_t v = range.begin;
+  if (allowed == nullptr) {
+    const packet<T> scale = ei::pset1<packet<T>>(weight * inverse);
+    const packet<T> offset = ei::pset1<packet<T>>(weight * spread);
+    for (; v + W <= range.end; v += W) {
+      ei::pstoreu(grad + v, ei::psub(ei::pmul(ei::ploadu<packet<T>>(grad + v), scale), offset));
+    }
+  }
+  for (; v < range.end; ++v) {
+    grad[v] = is_allowed(allowed, v) ? weight * (grad[v] * inverse - spread) : T(0);
+  }
+  grad[target] -= weight * target_pull;
+  if (regulariser == nll_regulariser::max_suppression) grad[argmax] += weight * epsilon;
+  return {weight * loss, lse};
+}
+
+}  // namespace labelgraph::backends::cpu_detail
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

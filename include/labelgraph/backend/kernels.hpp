@@ -1,0 +1,228 @@
+#pragma once
+/// \file
+/// The kernel interface between the generic op front ends (`ops/`) and a
+/// backend: the argument bundles, the exact signature of every kernel, and
+/// the generic fallbacks of the optional kernels.
+///
+/// A kernel is a free function found by argument-dependent lookup on the
+/// backend type (Thrust's dispatch): the front end in `namespace labelgraph`
+/// calls `block_softmax_kernel(backend, ...)` unqualified, and the overload in
+/// the backend's namespace is chosen. For the optional kernels a generic
+/// fallback below is visible too; a backend's own overload is more specialised
+/// and wins. Kernels are `noexcept` and assume inputs the front end validated:
+/// extents agree, every tensor is in the backend's memory space with a
+/// contiguous last dimension, outputs do not partially overlap inputs.
+///
+/// Required kernels (T = float and double; `B` the backend type):
+///
+///     void block_softmax_kernel(const B&, const normalization_spec&,
+///                               tensor_view<const T, 2> logits, tensor_view<T, 2> probabilities) noexcept;
+///     void block_log_softmax_kernel(const B&, const normalization_spec&,
+///                                   tensor_view<const T, 2> logits, tensor_view<T, 2> log_probabilities) noexcept;
+///     void block_softmax_backward_kernel(const B&, const normalization_spec&, tensor_view<const T, 2> probabilities,
+///                                        tensor_view<const T, 2> grad_probabilities, tensor_view<T, 2> grad_logits) noexcept;
+///     void block_log_softmax_backward_kernel(const B&, const normalization_spec&, tensor_view<const T, 2> log_probabilities,
+///                                            tensor_view<const T, 2> grad_log_probabilities, tensor_view<T, 2> grad_logits) noexcept;
+///     void block_nll_kernel(const B&, const normalization_spec&, const regularizer&, const block_nll_tensors<T>&) noexcept;
+///
+/// Optional kernels (generic host fallback here; a backend in a non-host
+/// memory space must provide them):
+///
+///     void sample_candidates_kernel(const B&, const layout_view&, decode_rule, tensor_view<const T, 2> logits,
+///                                   tensor_view<const node_id, 1> nodes, std::uint64_t seed, std::uint32_t step,
+///                                   tensor_view<token_id, 1> tokens) noexcept;
+///     void argmax_candidates_kernel(const B&, const layout_view&, decode_rule, tensor_view<const T, 2> logits,
+///                                   tensor_view<const node_id, 1> nodes, tensor_view<token_id, 1> tokens) noexcept;
+///     void segmented_reduce_kernel(const B&, reduction, tensor_view<const T, 1> values,
+///                                  tensor_view<const std::uint32_t, 1> offsets, tensor_view<T, 1> out,
+///                                  tensor_view<std::uint32_t, 1> index) noexcept;
+///
+/// Dense kernels (required by `dense_backend` only; see backend/concept.hpp):
+///
+///     void gemm_kernel(const B&, transpose ta, transpose tb, T alpha, tensor_view<const T, 2> a,
+///                      tensor_view<const T, 2> b, T beta, tensor_view<T, 2> c) noexcept;   // C = α·op(A)·op(B) + β·C
+///     void add_bias_kernel(const B&, tensor_view<const T, 1> bias, tensor_view<T, 2> x) noexcept;  // x(i,j) += bias(j)
+///     void column_sum_kernel(const B&, tensor_view<const T, 2> x, tensor_view<T, 1> sums) noexcept; // sums(j) = Σ_i x(i,j)
+///     void add_kernel(const B&, tensor_view<const T, 2> a, tensor_view<const T, 2> b, tensor_view<T, 2> out) noexcept;      // a + b
+///     void multiply_kernel(const B&, tensor_view<const T, 2> a, tensor_view<const T, 2> b, tensor_view<T, 2> out) noexcept; // a ⊙ b
+///     void scale_kernel(const B&, T alpha, tensor_view<T, 2> x) noexcept;                   // x ← α·x
+///     void activation_kernel(const B&, activation, tensor_view<const T, 2> x, tensor_view<T, 2> y) noexcept;
+///     void activation_backward_kernel(const B&, activation, tensor_view<const T, 2> y,
+///                                     tensor_view<const T, 2> grad_y, tensor_view<T, 2> grad_x) noexcept;
+///
+/// Semantics shared by every backend (the reference backend has the formulas
+/// next to its loops):
+/// - N(v) is the normalisation set of `normalization_spec` (g(v) ∩ M for
+///   `block`, M for `full` / `candidate`). Tokens outside M: probability 0,
+///   log-probability −inf, every gradient 0. A set with no allowed member, or
+///   whose members are all −inf, gives probability 0 and gradient 0, never
+///   NaN. Maxima are taken per set (never one global maximum), so ±1e30
+///   logits do not overflow; NaN in one set stays in that set.
+/// - softmax backward: dz = y ⊙ (dy − Σ_{N} y·dy); log-softmax backward:
+///   dz = dy − p ⊙ Σ_{N} dy with p = exp(log y).
+/// - fused NLL of row r, target t (`no_token` = ignored: loss 0, gradient 0,
+///   log-normaliser 0), N = N(t), K = |N|, lse = log Σ_N exp z, weight w
+///   (1 when no weights are given); p = softmax over N:
+///     none:            loss = w·(lse − z_t),                              dz = w·(p − 1_t)
+///     label smoothing: loss = w·[(1−ε)(lse − z_t) + ε(lse − mean_N z)],   dz = w·(p − (1−ε)·1_t − ε/K on N)
+///     MaxSup:          loss = w·[(lse − z_t) + ε(max_N z − mean_N z)],    dz = w·(p − 1_t + ε·(1_argmax − 1/K on N))
+///   (argmax: lowest token of maximal logit in N). Gradient 0 outside N. The
+///   per-row loss, the gradient (may be the logits tensor itself: in place),
+///   the per-row lse of N, and the batch total Σ_r loss_r, summed in double
+///   over fixed chunks of `loss_total_chunk_rows` rows, chunk partials added
+///   serially in chunk order (deterministic for any thread count).
+/// - sampling / argmax: exactly `detail::sample_candidate` /
+///   `detail::argmax_candidate` (ops/detail/candidate_choice.hpp) per row with
+///   u = nodes(r) and uniform = philox_uniform(seed, r, step).
+/// - segmented reductions: segment s is values[offsets(s) .. offsets(s+1));
+///   empty segment: sum 0, mean 0, logsumexp −inf, max −inf, min +inf, argmin
+///   `no_index`. NaN propagates (argmin: the index of the first NaN). For
+///   argmin, `index` receives the position within the segment (ties: lowest)
+///   and `out`, if not empty, the minimum; for the other reductions `index` is
+///   empty.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "labelgraph/backend/philox.hpp"
+#include "labelgraph/ops/detail/candidate_choice.hpp"
+#include "labelgraph/ops/mask.hpp"
+#include "labelgraph/ops/options.hpp"
+#include "labelgraph/paths/output_layout.hpp"
+#include "labelgraph/tensor/memory_space.hpp"
+#include "labelgraph/tensor/tensor_view.hpp"
+
+namespace labelgraph {
+
+/// "No index": argmin of an empty segment.
+inline constexpr std::uint32_t no_index = std::numeric_limits<std::uint32_t>::max();
+
+/// Rows per chunk of the fused NLL's deterministic batch total.
+inline constexpr std::size_t loss_total_chunk_rows = 1024;
+
+/// The tensors of the fused block NLL; empty views are "not wanted".
+template <class T>
+struct block_nll_tensors {
+  tensor_view<const T, 2> logits;             ///< [rows, V] input
+  tensor_view<const token_id, 1> targets;     ///< [rows] input; `no_token` = ignored row
+  tensor_view<const T, 1> weights;            ///< [rows] input, optional (all 1)
+  tensor_view<T, 1> loss;                     ///< [rows] output, required
+  tensor_view<T, 2> grad_logits;              ///< [rows, V] output, optional; may be `logits` itself
+  tensor_view<T, 1> log_normalizer;           ///< [rows] output, optional: lse over N(t)
+  tensor_view<T, 1> total;                    ///< [1] output, optional: deterministic Σ_r loss
+};
+
+namespace detail {
+
+/// A backend whose kernels run on the host and read host memory.
+template <class B>
+concept host_backend = (B::memory_space::kind == memory_kind::host);
+
+/// Σ values[0 .. n) in double, over fixed chunks of `loss_total_chunk_rows`,
+/// chunk partials added in order: the same bits for any thread count as long
+/// as each chunk is summed serially.
+template <class T>
+[[nodiscard]] double chunked_total(tensor_view<const T, 1> values) noexcept {
+  double total = 0.0;
+  for (std::size_t chunk = 0; chunk < values.extent(0); chunk += loss_total_chunk_rows) {
+    const std::size_t end = chunk + loss_total_chunk_rows < values.extent(0) ? chunk + loss_total_chunk_rows : values.extent(0);
+    double partial = 0.0;
+    for (std::size_t r = chunk; r < end; ++r) partial += static_cast<double>(values(r));
+    total += partial;
+  }
+  return total;
+}
+
+}  // namespace detail
+
+// --- generic fallbacks of the optional kernels (host backends) ----------------
+
+/// Fallback: one draw per row with the shared scalar routine,
+/// uniform = philox_uniform(seed, row, step).
+template <class B, class T>
+  requires detail::host_backend<B>
+void sample_candidates_kernel(const B& /*backend*/, const layout_view& layout, decode_rule rule,
+                              tensor_view<const T, 2> logits, tensor_view<const node_id, 1> nodes, std::uint64_t seed,
+                              std::uint32_t step, tensor_view<token_id, 1> tokens) noexcept {
+  for (std::size_t r = 0; r < logits.extent(0); ++r) {
+    const double uniform = philox_uniform(seed, static_cast<std::uint32_t>(r), step);
+    tokens(r) = detail::sample_candidate(layout, rule, logits.row(r), nodes(r), uniform);
+  }
+}
+
+/// Fallback: the shared scalar argmax per row.
+template <class B, class T>
+  requires detail::host_backend<B>
+void argmax_candidates_kernel(const B& /*backend*/, const layout_view& layout, decode_rule rule,
+                              tensor_view<const T, 2> logits, tensor_view<const node_id, 1> nodes,
+                              tensor_view<token_id, 1> tokens) noexcept {
+  for (std::size_t r = 0; r < logits.extent(0); ++r) tokens(r) = detail::argmax_candidate(layout, rule, logits.row(r), nodes(r));
+}
+
+/// Fallback: segment by segment, serially, in double.
+template <class B, class T>
+  requires detail::host_backend<B>
+void segmented_reduce_kernel(const B& /*backend*/, reduction kind, tensor_view<const T, 1> values,
+                             tensor_view<const std::uint32_t, 1> offsets, tensor_view<T, 1> out,
+                             tensor_view<std::uint32_t, 1> index) noexcept {
+  constexpr double infinity = std::numeric_limits<double>::infinity();
+  const std::size_t segments = offsets.extent(0) - 1;
+  for (std::size_t s = 0; s < segments; ++s) {
+    const std::uint32_t first = offsets(s);
+    const std::uint32_t last = offsets(s + 1);
+    double result = 0.0;
+    switch (kind) {
+      case reduction::sum:
+      case reduction::mean: {  // Σ x, and Σ x / n (0 for an empty segment)
+        for (std::uint32_t i = first; i < last; ++i) result += static_cast<double>(values(i));
+        if (kind == reduction::mean && last > first) result /= static_cast<double>(last - first);
+        break;
+      }
+      case reduction::logsumexp: {  // m + log Σ exp(x − m), m = max x; −inf when empty or all −inf
+        double m = -infinity;
+        bool nan = false;
+        for (std::uint32_t i = first; i < last; ++i) {
+          const double x = static_cast<double>(values(i));
+          nan = nan || x != x;
+          if (x > m) m = x;
+        }
+        if (nan) {
+          result = std::numeric_limits<double>::quiet_NaN();
+        } else if (m == -infinity || m == infinity) {
+          result = m;
+        } else {
+          double sum = 0.0;
+          for (std::uint32_t i = first; i < last; ++i) sum += std::exp(static_cast<double>(values(i)) - m);
+          result = m + std::log(sum);
+        }
+        break;
+      }
+      case reduction::max:
+      case reduction::min:
+      case reduction::argmin: {
+        const bool want_max = kind == reduction::max;
+        result = want_max ? -infinity : infinity;
+        std::uint32_t where = no_index;
+        for (std::uint32_t i = first; i < last; ++i) {
+          const double x = static_cast<double>(values(i));
+          if (x != x) {  // NaN propagates: the first NaN is the result
+            result = x;
+            where = i - first;
+            break;
+          }
+          if (where == no_index || (want_max ? x > result : x < result)) {  // strict: ties keep the lowest index
+            result = x;
+            where = i - first;
+          }
+        }
+        if (kind == reduction::argmin) index(s) = where;
+        break;
+      }
+    }
+    if (!out.empty()) out(s) = static_cast<T>(result);
+  }
+}
+
+}  // namespace labelgraph

@@ -1,0 +1,129 @@
+#pragma once
+/// \file
+/// `target_table`: the supervision targets of every label, ready for the loss
+/// code (Eq. 2 and the multi-path reductions of DESIGN.md section 2).
+///
+/// For each label node y, every P ∈ paths(y) as the token sequence
+/// (v1, ..., vn, EOP) — the tokens of P's non-root nodes in path order, then
+/// EOP — with P's Def. 3.3 flag. Stored flat, two levels of CSR:
+///
+///     node y  -> paths  [node_path_offsets[y], node_path_offsets[y+1])
+///     path p  -> tokens [path_token_offsets[p], path_token_offsets[p+1])
+///
+/// Memory is linear in the total path length: 4 bytes per token (Σ over labels
+/// and their paths of |P|, EOP included), 13 bytes per path (offset, owning
+/// label, flag) and 8 bytes per node. `memory_bytes()` reports it. Paths are
+/// enumerated within `path_limits` per label, so the table cannot explode
+/// silently on a graph with exponentially many paths.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <ranges>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "labelgraph/error.hpp"
+#include "labelgraph/graph/label_graph.hpp"
+#include "labelgraph/paths/ancestors.hpp"
+#include "labelgraph/paths/classify.hpp"
+#include "labelgraph/paths/enumerate.hpp"
+#include "labelgraph/paths/output_layout.hpp"
+
+namespace labelgraph {
+
+/// Index of a path in a `target_table`.
+using path_index = std::uint64_t;
+
+/// Token sequences of all paths of all labels, with their determinism flags.
+class target_table {
+public:
+  target_table() = default;
+
+  /// Paths in the table (all labels together).
+  [[nodiscard]] std::uint64_t path_count() const noexcept { return path_label_.size(); }
+  /// Tokens in the table, EOPs included.
+  [[nodiscard]] std::uint64_t token_count() const noexcept { return tokens_.size(); }
+  /// The longest token sequence, EOP included (the decoder's step count).
+  [[nodiscard]] std::size_t max_length() const noexcept { return max_length_; }
+  /// Number of graph nodes the table is indexed by.
+  [[nodiscard]] std::size_t node_count() const noexcept { return node_path_offsets_.size() - 1; }
+
+  /// The paths of `node` as indices for `tokens` / `deterministic`; empty for
+  /// nodes that are not labels.
+  [[nodiscard]] std::ranges::iota_view<path_index, path_index> paths_of(node_id node) const noexcept {
+    return {node_path_offsets_[node], node_path_offsets_[node + 1]};
+  }
+  /// The token sequence of `path`: (v1, ..., vn, EOP).
+  [[nodiscard]] std::span<const token_id> tokens(path_index path) const noexcept {
+    return {tokens_.data() + path_token_offsets_[path], tokens_.data() + path_token_offsets_[path + 1]};
+  }
+  /// Def. 3.3 flag of `path`.
+  [[nodiscard]] bool deterministic(path_index path) const noexcept { return deterministic_[path] != 0; }
+  /// The label node whose path `path` is.
+  [[nodiscard]] node_id label(path_index path) const noexcept { return path_label_[path]; }
+
+  // Flat arrays, for mirroring to a device.
+  /// [nodes + 1]: paths of node y are [offsets[y], offsets[y+1]).
+  [[nodiscard]] std::span<const std::uint64_t> node_path_offsets() const noexcept { return node_path_offsets_; }
+  /// [paths + 1]: tokens of path p are [offsets[p], offsets[p+1]).
+  [[nodiscard]] std::span<const std::uint64_t> path_token_offsets() const noexcept { return path_token_offsets_; }
+  /// [tokens]: every path's tokens back to back.
+  [[nodiscard]] std::span<const token_id> token_data() const noexcept { return tokens_; }
+  /// [paths]: 1 for deterministic paths, 0 for nondeterministic ones.
+  [[nodiscard]] std::span<const std::uint8_t> deterministic_flags() const noexcept { return deterministic_; }
+  /// [paths]: the label each path leads to.
+  [[nodiscard]] std::span<const node_id> path_labels() const noexcept { return path_label_; }
+
+  /// Bytes held by the arrays above.
+  [[nodiscard]] std::size_t memory_bytes() const noexcept {
+    return node_path_offsets_.size() * sizeof(std::uint64_t) + path_token_offsets_.size() * sizeof(std::uint64_t) +
+           tokens_.size() * sizeof(token_id) + deterministic_.size() + path_label_.size() * sizeof(node_id);
+  }
+
+private:
+  friend target_table make_target_table(const label_graph& graph, const output_layout& layout, path_limits limits);
+  std::vector<std::uint64_t> node_path_offsets_{0};
+  std::vector<std::uint64_t> path_token_offsets_{0};
+  std::vector<token_id> tokens_;
+  std::vector<std::uint8_t> deterministic_;
+  std::vector<node_id> path_label_;
+  std::size_t max_length_ = 0;
+};
+
+/// Enumerates and classifies the paths of every label node of `graph` and
+/// writes them as tokens of `layout` (which must be made from `graph`). Throws
+/// `limit_error` when a label breaks `limits`, `argument_error` when the
+/// layout does not fit the graph.
+[[nodiscard]] inline target_table make_target_table(const label_graph& graph, const output_layout& layout,
+                                                    path_limits limits = {}) {
+  if (graph.empty()) LABELGRAPH_THROW(argument_error("make_target_table: the label graph is empty"));
+  if (layout.view().nodes != graph.node_count() || layout.token_count() != graph.node_count()) {
+    LABELGRAPH_THROW(argument_error(detail::source_prefix(graph) + "make_target_table: the output layout (" +
+                                    std::to_string(layout.view().nodes) + " nodes, " +
+                                    std::to_string(layout.token_count()) + " tokens) was not made from this graph (" +
+                                    std::to_string(graph.node_count()) + " nodes)"));
+  }
+  target_table table;
+  const token_id eop = layout.eop();
+  ancestor_walk walk(graph);
+  table.node_path_offsets_.reserve(graph.node_count() + 1);
+  for (node_id node = 0; node < graph.node_count(); ++node) {
+    if (graph.is_label(node)) {
+      path_classifier classifier(walk, node);
+      for (std::span<const node_id> path : enumerate_paths(graph, node, limits)) {
+        for (node_id step : path.subspan(1)) table.tokens_.push_back(layout.token(step));  // root is implicit
+        table.tokens_.push_back(eop);
+        table.path_token_offsets_.push_back(table.tokens_.size());
+        table.deterministic_.push_back(classifier.deterministic(path) ? 1 : 0);
+        table.path_label_.push_back(node);
+        table.max_length_ = std::max(table.max_length_, path.size());  // |P| - 1 tokens + EOP
+      }
+    }
+    table.node_path_offsets_.push_back(table.path_label_.size());
+  }
+  return table;
+}
+
+}  // namespace labelgraph
