@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
 
   std::string out;
   lg::dot_options dot_options;
-  std::string highlight, group_style = "clusters";
+  std::string highlight;
+  std::string group_style = "clusters";
   auto* dot_cmd = app.add_subcommand("dot", "Render the graph with Graphviz (DOT text, or .png/.svg/.pdf via dot)");
   dot_cmd->add_option("GRAPH", graph_file, "labelgraph/1 JSON file")->required();
   dot_cmd->add_option("-o,--output", out, "Output file (.dot, .gv, .png, .svg, .pdf); stdout when omitted");
@@ -196,8 +197,8 @@ int main(int argc, char** argv) {
     if (*paths_cmd) return paths(graph_file, node_name, limits);
     if (*dot_cmd) {
       lg::label_graph graph = lg::read_graph_json(graph_file);
-      if (!highlight.empty()) dot_options.highlight = graph.at(highlight);
-      dot_options.groups = group_style == "colors" ? lg::dot_group_style::colors : lg::dot_group_style::clusters;
+      dot_options.highlight = highlight;
+      dot_options.groups = group_style == "colors" ? lg::dot_group_display::colors : lg::dot_group_display::clusters;
       return dot(graph, out, dot_options);
     }
     if (*wordnet_cmd) return import_wordnet(wordnet_dir, out);

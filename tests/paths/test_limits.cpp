@@ -73,7 +73,7 @@ const label_graph& chain() {
 
 }  // namespace
 
-TEST_CASE("counting: 2^64 paths overflow, are reported, propagate, and 2^64-1 stays exact") {
+TEST_CASE("counting: 2^64 paths overflow and are reported and propagate while 2^64-1 stays exact") {
   const label_graph& graph = ladder();
   const path_counts counts = count_paths(graph);
   const node_id s63 = graph.at("s63"), s64 = graph.at("s64");
@@ -134,10 +134,18 @@ TEST_CASE("enumeration: max_paths stops after exactly max_paths paths with a cle
   limits.max_paths = 1024;  // s10 has exactly 2^10
   CHECK_NOTHROW(run("s10"));
   CHECK(seen == 1024);
-  CHECK_THROWS_AS(classify_paths(graph, graph.at("s64")), limit_error);  // never tries 2^64 paths
+  // Eager forms check the count first: they fail at once instead of storing
+  // max_paths paths (a million paths of 129 nodes here) and then failing.
+  CHECK_THROWS_WITH(classify_paths(graph, graph.at("s64")),
+                    "ladder.json: node 's64' has more than 1000000 paths (path_limits::max_paths)");
+  CHECK_THROWS_WITH(classify_paths(graph, graph.at("s20")),
+                    "ladder.json: node 's20' has more than 1000000 paths (path_limits::max_paths)");
+  CHECK_THROWS_WITH(make_target_table(graph, make_output_layout(graph)),
+                    "ladder.json: node 's20' has more than 1000000 paths (path_limits::max_paths)");
 }
 
-TEST_CASE("a 1,000,000-node chain counts, enumerates and classifies without deep recursion") {
+TEST_CASE("a one-million-node chain counts and enumerates and classifies without deep recursion") {
+  // One test case, so that the chain is built once per test process.
   const label_graph& graph = chain();
   const node_id last = graph.at("c999999");
   CHECK(count_paths(graph).of(last) == 1);
@@ -168,12 +176,9 @@ TEST_CASE("a 1,000,000-node chain counts, enumerates and classifies without deep
   const target_table table = make_target_table(graph, make_output_layout(graph), long_paths);
   CHECK(table.path_count() == 2);
   CHECK(table.max_length() == 1'000'000);  // 999,999 non-root tokens + EOP
-  CHECK(table.token_count() == 500'000 + 1'000'000);
-}
+  CHECK(table.token_count() == 500'001 + 1'000'000);  // |P| tokens per path of |P| nodes
 
-TEST_CASE("max_length: the default bound and its exact boundary on the chain") {
-  const label_graph& graph = chain();
-  const node_id last = graph.at("c999999");
+  // max_length: the default bound and its exact boundary.
   auto first_path_length = [&](path_limits limits) {
     path_range paths = enumerate_paths(graph, last, limits);
     return paths.next() ? paths.path().size() : 0;

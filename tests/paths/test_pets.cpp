@@ -85,7 +85,7 @@ TEST_CASE("pets: british-shorthair has one deterministic and three nondeterminis
   CHECK(count_paths(graph).of(graph.at("british-shorthair")) == 4);
 }
 
-TEST_CASE("pets: tabby is on deterministic paths of three breeds, nondeterministic paths of two") {
+TEST_CASE("pets: tabby is on deterministic paths of three breeds and nondeterministic paths of two") {
   const label_graph& graph = pets();
   const node_id tabby = graph.at("tabby");
   std::set<std::string> deterministic_via_tabby, nondeterministic_via_tabby;
@@ -100,7 +100,7 @@ TEST_CASE("pets: tabby is on deterministic paths of three breeds, nondeterminist
   CHECK(nondeterministic_via_tabby == std::set<std::string>{"british-shorthair", "maine-coon"});
 }
 
-TEST_CASE("pets: ground-truth sets, competitors, contested groups, counts") {
+TEST_CASE("pets: ground-truth sets and competitors and contested groups and counts") {
   const label_graph& graph = pets();
   auto truth = [&](const char* name) { return names(graph, ground_truth_set(graph, graph.at(name))); };
   CHECK(truth("british-shorthair") == std::vector<std::string>{"cat", "british-shorthair"});
@@ -127,7 +127,7 @@ TEST_CASE("pets: ground-truth sets, competitors, contested groups, counts") {
   CHECK(checked_path_total(counts) == checked_count{46, false});
 }
 
-TEST_CASE("pets: enumeration by name, in parent order, with argument errors") {
+TEST_CASE("pets: enumeration by name in parent order with argument errors") {
   const label_graph& graph = pets();
   std::vector<name_path> paths;
   for (std::span<const node_id> path : enumerate_paths(graph, "british-shorthair")) paths.push_back(names(graph, path));

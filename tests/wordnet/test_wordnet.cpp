@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -134,6 +135,21 @@ TEST_CASE("read_wordnet makes one label node per synset and one edge per (instan
   CHECK(counts.of(whole) == 3);
   CHECK(counts.of(graph.at("St._Louis_Cardinals.n.00003993")) == 3);
   CHECK(path_total(counts) == 14);
+}
+
+TEST_CASE("CRLF line ends and blank lines are tolerated") {
+  const auto dir = std::filesystem::temp_directory_path() / "labelgraph-wordnet-crlf";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "data.noun", std::ios::binary)
+      << "  1 header  \r\n\r\n" << entity_line << "  \r\n"
+      << "00001930 03 n 01 physical_entity 0 001 @ 00001740 n 0000 | an entity that has physical existence  \r\n";
+  const auto synsets = read_wordnet_synsets(dir);
+  REQUIRE(synsets.size() == 2);
+  CHECK(synsets[1].gloss == "an entity that has physical existence");
+  CHECK(synsets[1].line == 4);
+  const label_graph graph = read_wordnet(dir);
+  CHECK(graph.edge_count() == 1);
+  CHECK(graph.parents(graph.at("physical_entity.n.00001930")).front() == graph.root());
 }
 
 TEST_CASE("malformed synset lines are all reported with file, line and synset offset") {

@@ -64,7 +64,7 @@ public:
       return;
     }
     if (dataset_index_.contains(name)) {
-      report({located(std::move(where)), "dataset " + detail::quoted(name) + " is declared twice", {}});
+      report({located(std::move(where)), "dataset " + detail::in_quotes(name) + " is declared twice", {}});
       return;
     }
     dataset_index_.emplace(name, static_cast<dataset_id>(datasets_.size()));
@@ -80,7 +80,7 @@ public:
     }
     if (kind != node_kind::root && kind != node_kind::label && kind != node_kind::augmented) {
       report({located(std::move(where)),
-              "node " + detail::quoted(name) + " has an invalid kind (" + std::to_string(static_cast<int>(kind)) + ")",
+              "node " + detail::in_quotes(name) + " has an invalid kind (" + std::to_string(static_cast<int>(kind)) + ")",
               {name}});
       return;
     }
@@ -89,7 +89,7 @@ public:
     pending_node& node = nodes_[id];
     if (node.declared) {
       report({expand(stored),
-              "duplicate node name " + detail::quoted(name) + " (first declared at " + expand(node.where).str() + ")",
+              "duplicate node name " + detail::in_quotes(name) + " (first declared at " + expand(node.where).str() + ")",
               {name}});
       return;
     }
@@ -309,12 +309,12 @@ inline void graph_builder::check_nodes(std::vector<std::uint32_t>& roots) {
     if (node.kind == node_kind::root) roots.push_back(id);
     if (node.kind == node_kind::label && node.datasets.empty()) {
       label_datasets({expand(node.where),
-                      "label node " + detail::quoted(node.name) + " names no dataset (a label belongs to at least one)",
+                      "label node " + detail::in_quotes(node.name) + " names no dataset (a label belongs to at least one)",
                       {node.name}});
     }
     if (node.kind != node_kind::label && !node.datasets.empty()) {
       label_datasets({expand(node.where),
-                      std::string(to_string(node.kind)) + " node " + detail::quoted(node.name) + " names datasets; only label nodes belong to datasets",
+                      std::string(to_string(node.kind)) + " node " + detail::in_quotes(node.name) + " names datasets; only label nodes belong to datasets",
                       {node.name}});
       continue;
     }
@@ -322,12 +322,12 @@ inline void graph_builder::check_nodes(std::vector<std::uint32_t>& roots) {
     for (const auto& dataset : node.datasets) {
       if (!dataset_index_.contains(dataset)) {
         label_datasets({expand(node.where),
-                        "node " + detail::quoted(node.name) + " names undeclared dataset " + detail::quoted(dataset) +
+                        "node " + detail::in_quotes(node.name) + " names undeclared dataset " + detail::in_quotes(dataset) +
                             detail::did_you_mean(dataset, datasets_),
                         {node.name}});
       } else if (std::find(seen.begin(), seen.end(), dataset) != seen.end()) {
         label_datasets({expand(node.where),
-                        "node " + detail::quoted(node.name) + " names dataset " + detail::quoted(dataset) + " twice",
+                        "node " + detail::in_quotes(node.name) + " names dataset " + detail::in_quotes(dataset) + " twice",
                         {node.name}});
       } else {
         seen.push_back(dataset);
@@ -343,7 +343,7 @@ inline void graph_builder::check_nodes(std::vector<std::uint32_t>& roots) {
     const pending_node& extra = nodes_[roots[i]];
     const std::string& first = nodes_[roots[0]].name;
     report({expand(extra.where),
-            "second root node " + detail::quoted(extra.name) + " (the root is already " + detail::quoted(first) +
+            "second root node " + detail::in_quotes(extra.name) + " (the root is already " + detail::in_quotes(first) +
                 "; exactly one node may have kind 'root')",
             {first, extra.name}});
   }
@@ -363,17 +363,20 @@ inline void graph_builder::check_edges(detail::graph_data& data, rule_reporter& 
     const pending_node& to = nodes_[edge.to];
     auto arrow = [&] { return from.name + " > " + to.name; };
     if (!from.declared || !to.declared) {
-      for (std::uint32_t end : {edge.from, edge.to}) {
-        if (nodes_[end].declared || (end == edge.to && edge.to == edge.from)) continue;
+      const std::uint32_t ends[2] = {edge.from, edge.to};
+      const std::size_t distinct_ends = edge.from == edge.to ? 1 : 2;  // a loop on one undeclared name: once
+      for (std::size_t i = 0; i < distinct_ends; ++i) {
+        const std::uint32_t end = ends[i];
+        if (nodes_[end].declared) continue;
         undeclared({expand(edge_locations_[edge.location]),
-                    "edge " + arrow() + " names undeclared node " + detail::quoted(nodes_[end].name) + undeclared_hint(end),
+                    "edge " + arrow() + " names undeclared node " + detail::in_quotes(nodes_[end].name) + undeclared_hint(end),
                     {nodes_[end].name}});
       }
       continue;
     }
     if (edge.from == edge.to) {
       bad_edges({expand(edge_locations_[edge.location]),
-                 "self-loop on node " + detail::quoted(from.name) + " (a label graph must be acyclic)", {from.name}});
+                 "self-loop on node " + detail::in_quotes(from.name) + " (a label graph must be acyclic)", {from.name}});
       continue;
     }
     if (!seen.insert((std::uint64_t{edge.from} << 32) | edge.to).second) {
@@ -382,7 +385,7 @@ inline void graph_builder::check_edges(detail::graph_data& data, rule_reporter& 
     }
     if (to.kind == node_kind::root) {
       bad_edges({expand(edge_locations_[edge.location]),
-                 "edge " + arrow() + " points at the root " + detail::quoted(to.name) + " (the root has no parents)",
+                 "edge " + arrow() + " points at the root " + detail::in_quotes(to.name) + " (the root has no parents)",
                  {from.name, to.name}});
       continue;
     }
@@ -431,16 +434,28 @@ inline void graph_builder::find_cycles(const std::vector<std::uint32_t>& indegre
     // walk[position[node] ..] followed parents; print it in edge direction and
     // place it at the edge of the cycle that comes last in the input.
     const std::size_t first = position[node];
-    std::vector<std::string> names;
+    std::vector<std::uint32_t> cycle;
     std::unordered_set<std::uint64_t> cycle_edges;
     for (std::size_t i = walk.size(); i-- > first;) {
-      names.push_back(nodes_[walk[i]].name);
+      cycle.push_back(walk[i]);
       const std::uint32_t child = walk[i];
       const std::uint32_t parent = i + 1 < walk.size() ? walk[i + 1] : walk[first];
       cycle_edges.insert((std::uint64_t{parent} << 32) | child);
     }
+    // Start the cycle at its first node in input order, for stable messages.
+    std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
+    std::vector<std::string> names;
+    for (std::uint32_t id : cycle) names.push_back(nodes_[id].name);
+    // A long cycle is shown by its ends: "a > b > c > ... (N more) ... > y > z > a".
+    static constexpr std::size_t shown_ends = 6;
     std::string text;
-    for (const auto& name : names) text += (text.empty() ? "" : " > ") + name;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (names.size() > 3 * shown_ends && i == shown_ends) {
+        text += " > ... (" + std::to_string(names.size() - 2 * shown_ends) + " more) ...";
+        i = names.size() - shown_ends;
+      }
+      text += (text.empty() ? "" : " > ") + names[i];
+    }
     text += " > " + names.front();
     const stored_location* where = &nodes_[node].where;
     for (const pending_edge& edge : edges_) {
@@ -450,7 +465,7 @@ inline void graph_builder::find_cycles(const std::vector<std::uint32_t>& indegre
     report({expand(*where), "cycle: " + text + " (a label graph must be acyclic)", std::move(names)});
   }
   if (unreported != 0) {
-    report({{source_, 0, {}}, "... and more cycles through " + std::to_string(unreported) + " further nodes", {}});
+    report({{source_, 0, {}}, "... and more cycles: " + std::to_string(unreported) + " further nodes lie on or below a cycle", {}});
   }
 }
 
@@ -499,8 +514,8 @@ inline void graph_builder::check_reachability(detail::graph_data& data, std::uin
     if (reached[v] || !nodes_[v].declared) continue;
     std::string why = data.parents.row(v).empty() ? " (it has no parent)" : "";
     unreachable({expand(nodes_[v].where),
-                 "node " + detail::quoted(nodes_[v].name) + " is not reachable from the root " +
-                     detail::quoted(nodes_[root].name) + why,
+                 "node " + detail::in_quotes(nodes_[v].name) + " is not reachable from the root " +
+                     detail::in_quotes(nodes_[root].name) + why,
                  {nodes_[v].name}});
   }
 }
@@ -512,7 +527,7 @@ inline void graph_builder::check_groups(detail::graph_data& data, rule_reporter&
   rule_reporter bad_members(*this, "problems with group members");
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     const pending_group& group = groups_[g];
-    const std::string group_name = detail::quoted(group.name);
+    const std::string group_name = detail::in_quotes(group.name);
     if (group.name.empty()) {
       report({expand(group.where), "group name is empty", {}});
       continue;
@@ -532,7 +547,7 @@ inline void graph_builder::check_groups(detail::graph_data& data, rule_reporter&
       const std::uint32_t node = group.members[m];
       const pending_node& member = nodes_[node];
       const stored_location& where = group.member_locations[m];
-      const std::string member_name = detail::quoted(member.name);
+      const std::string member_name = detail::in_quotes(member.name);
       if (!member.declared) {
         undeclared({expand(where), "group " + group_name + " names undeclared node " + member_name + undeclared_hint(node),
                     {member.name}});
@@ -549,7 +564,7 @@ inline void graph_builder::check_groups(detail::graph_data& data, rule_reporter&
       }
       if (data.node_group[node] != no_group) {
         bad_members({expand(where),
-                     "node " + member_name + " is in two groups: " + detail::quoted(data.group_names[data.node_group[node]]) +
+                     "node " + member_name + " is in two groups: " + detail::in_quotes(data.group_names[data.node_group[node]]) +
                          " and " + group_name + " (a node belongs to at most one group)",
                      {member.name}});
         continue;
@@ -594,8 +609,8 @@ inline void graph_builder::check_group_ancestry(const detail::graph_data& data,
           const pending_node& descendant = nodes_[origin[node]];
           const pending_node& ancestor = nodes_[parent];
           ancestry({expand(*member_where[origin[node]]),
-                    "node " + detail::quoted(descendant.name) + " is in group " + detail::quoted(data.group_names[g]) +
-                        " with its ancestor " + detail::quoted(ancestor.name) +
+                    "node " + detail::in_quotes(descendant.name) + " is in group " + detail::in_quotes(data.group_names[g]) +
+                        " with its ancestor " + detail::in_quotes(ancestor.name) +
                         " (an ancestor can never be an alternative to its descendant)",
                     {descendant.name, ancestor.name}});
           continue;

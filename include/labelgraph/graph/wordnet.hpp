@@ -109,32 +109,38 @@ private:
   std::string_view rest_;
 };
 
-/// Parses a field of exactly `digits` digits in `base` (0 = any length >= 1).
+/// Parses a field of exactly `digits` digits in `base` into `value`; leaves
+/// `value` untouched and returns false when the field is anything else.
 template <class T>
 bool parse_wordnet_number(std::string_view field, std::size_t digits, int base, T& value) noexcept {
-  if (field.empty() || (digits != 0 && field.size() != digits)) return false;
-  auto [end, status] = std::from_chars(field.data(), field.data() + field.size(), value, base);
-  return status == std::errc() && end == field.data() + field.size();
+  if (field.size() != digits) return false;
+  T parsed{};
+  auto [end, status] = std::from_chars(field.data(), field.data() + field.size(), parsed, base);
+  if (status != std::errc() || end != field.data() + field.size()) return false;
+  value = parsed;
+  return true;
 }
 
-/// Parses one synset line; on failure returns false and says why in `why`.
-/// `synset.line` and `synset.offset` (when readable) are set either way, so the
-/// caller can name the place.
+/// `wordnet_synset::offset` of a line whose offset could not be read.
+inline constexpr std::uint32_t unread_offset = 0xffff'ffff;
+
+/// Parses one synset line into `synset`; on failure returns false and says
+/// why in `why`. `synset.offset` is `unread_offset` unless the offset field
+/// could be read, so the caller can name the synset either way.
 inline bool parse_wordnet_line(std::string_view text, wordnet_synset& synset, std::string& why) {
-  std::size_t bar = text.find('|');
-  if (bar == std::string_view::npos) {
-    why = "no '|' before the gloss";
-    // Still try to read the offset below for the message.
-  }
-  std::string_view body = bar == std::string_view::npos ? text : text.substr(0, bar);
-  wordnet_fields fields(body);
+  synset.offset = unread_offset;
+  const std::size_t bar = text.find('|');
+  wordnet_fields fields(text.substr(0, bar));
 
   std::string_view field = fields.next();
   if (!parse_wordnet_number(field, 8, 10, synset.offset)) {
     why = "synset_offset '" + std::string(field) + "' is not an 8-digit decimal number";
     return false;
   }
-  if (bar == std::string_view::npos) return false;
+  if (bar == std::string_view::npos) {
+    why = "no '|' before the gloss";
+    return false;
+  }
 
   field = fields.next();
   unsigned lex_filenum = 0;
@@ -246,7 +252,9 @@ inline std::string synset_prefix(std::uint32_t offset) { return "synset " + word
   };
 
   std::vector<wordnet_synset> synsets;
-  synsets.reserve(82'200);  // WordNet 3.0 has 82,115 noun synsets
+  std::error_code size_unknown;
+  const std::uintmax_t bytes = std::filesystem::file_size(file, size_unknown);
+  if (!size_unknown) synsets.reserve(static_cast<std::size_t>(bytes / 160));  // WordNet 3.0: ~186 bytes a synset
   std::string text;
   std::string why;
   for (std::size_t line = 1; std::getline(in, text); ++line) {
@@ -256,7 +264,7 @@ inline std::string synset_prefix(std::uint32_t offset) { return "synset " + word
     if (detail::parse_wordnet_line(text, synset, why)) {
       synsets.push_back(std::move(synset));
     } else {
-      const bool offset_read = why.rfind("synset_offset", 0) != 0;
+      const bool offset_read = synset.offset != detail::unread_offset;
       report(line, (offset_read ? detail::synset_prefix(synset.offset) : std::string()) + why);
     }
   }

@@ -82,19 +82,6 @@ private:
   std::vector<group_id> contested_;
 };
 
-/// Every path of `target` with its class, in `enumerate_paths` order. Throws
-/// `limit_error` past `limits`, like the enumeration.
-[[nodiscard]] inline std::vector<classified_path> classify_paths(const label_graph& graph, node_id target,
-                                                                 path_limits limits = {}) {
-  path_range paths = enumerate_paths(graph, target, limits);
-  path_classifier classifier(graph, target);
-  std::vector<classified_path> result;
-  for (std::span<const node_id> path : paths) {
-    result.push_back({std::vector<node_id>(path.begin(), path.end()), classifier.deterministic(path)});
-  }
-  return result;
-}
-
 /// How many paths of one target are deterministic and how many are not.
 struct determinism_counts {
   checked_count deterministic;
@@ -139,6 +126,25 @@ struct determinism_counts {
 [[nodiscard]] inline determinism_counts count_path_determinism(const label_graph& graph, node_id target) {
   ancestor_walk walk(graph);
   return count_path_determinism(walk, target);
+}
+
+/// Every path of `target` with its class, in `enumerate_paths` order. Throws
+/// `limit_error` past `limits`, like the enumeration, but checks `max_paths`
+/// against the counted paths first, so it fails before storing anything.
+[[nodiscard]] inline std::vector<classified_path> classify_paths(const label_graph& graph, node_id target,
+                                                                 path_limits limits = {}) {
+  path_range paths = enumerate_paths(graph, target, limits);
+  ancestor_walk walk(graph);
+  const determinism_counts split = count_path_determinism(walk, target);
+  const checked_count total = split.deterministic + split.nondeterministic;
+  if (total.overflowed || total.value > limits.max_paths) detail::throw_too_many_paths(graph, target, limits);
+  path_classifier classifier(walk, target);
+  std::vector<classified_path> result;
+  result.reserve(total.value);
+  for (std::span<const node_id> path : paths) {
+    result.push_back({std::vector<node_id>(path.begin(), path.end()), classifier.deterministic(path)});
+  }
+  return result;
 }
 
 }  // namespace labelgraph

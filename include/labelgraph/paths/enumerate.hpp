@@ -38,6 +38,14 @@ struct path_limits {
   std::size_t max_length = 100'000;     ///< most nodes on one path, root and target included
 };
 
+namespace detail {
+/// The `limit_error` for a target with more than `limits.max_paths` paths.
+[[noreturn]] inline void throw_too_many_paths(const label_graph& graph, node_id target, const path_limits& limits) {
+  LABELGRAPH_THROW(limit_error(source_prefix(graph) + node_phrase(graph, target) + " has more than " +
+                               std::to_string(limits.max_paths) + " paths (path_limits::max_paths)"));
+}
+}  // namespace detail
+
 /// The lazy input range returned by `enumerate_paths`. Iterating yields each
 /// path as `std::span<const node_id>` (root first, target last), valid until
 /// the next increment. Single pass; iterators point into the range, so keep the
@@ -147,11 +155,7 @@ private:
       choice_[level] = 0;
       push(graph_.parents(at_level(level))[0]);  // validated graphs: non-root nodes have parents
     }
-    if (++produced_ > limits_.max_paths) {
-      LABELGRAPH_THROW(limit_error(detail::source_prefix(graph_) + detail::node_phrase(graph_, target_) +
-                                   " has more than " + std::to_string(limits_.max_paths) +
-                                   " paths (path_limits::max_paths)"));
-    }
+    if (++produced_ > limits_.max_paths) detail::throw_too_many_paths(graph_, target_, limits_);
   }
 
   /// Puts `node` on a new level; the choice for the level below is already set.

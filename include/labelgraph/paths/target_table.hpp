@@ -28,6 +28,7 @@
 #include "labelgraph/graph/label_graph.hpp"
 #include "labelgraph/paths/ancestors.hpp"
 #include "labelgraph/paths/classify.hpp"
+#include "labelgraph/paths/count.hpp"
 #include "labelgraph/paths/enumerate.hpp"
 #include "labelgraph/paths/output_layout.hpp"
 
@@ -94,8 +95,9 @@ private:
 
 /// Enumerates and classifies the paths of every label node of `graph` and
 /// writes them as tokens of `layout` (which must be made from `graph`). Throws
-/// `limit_error` when a label breaks `limits`, `argument_error` when the
-/// layout does not fit the graph.
+/// `limit_error` when a label breaks `limits` (`max_paths` is checked for
+/// every label, by counting, before anything is stored), `argument_error`
+/// when the layout does not fit the graph.
 [[nodiscard]] inline target_table make_target_table(const label_graph& graph, const output_layout& layout,
                                                     path_limits limits = {}) {
   if (graph.empty()) LABELGRAPH_THROW(argument_error("make_target_table: the label graph is empty"));
@@ -105,10 +107,21 @@ private:
                                     std::to_string(layout.token_count()) + " tokens) was not made from this graph (" +
                                     std::to_string(graph.node_count()) + " nodes)"));
   }
+  // Check every label against max_paths before storing anything (one O(|E|) pass).
+  const path_counts counts = count_paths(graph);
+  for (node_id node = 0; node < graph.node_count(); ++node) {
+    if (graph.is_label(node) && (counts.overflowed(node) || counts.saturated(node) > limits.max_paths)) {
+      detail::throw_too_many_paths(graph, node, limits);
+    }
+  }
+  const std::uint64_t total_paths = path_total(counts);  // throws if even the sum overflows
   target_table table;
   const token_id eop = layout.eop();
   ancestor_walk walk(graph);
   table.node_path_offsets_.reserve(graph.node_count() + 1);
+  table.path_token_offsets_.reserve(total_paths + 1);
+  table.deterministic_.reserve(total_paths);
+  table.path_label_.reserve(total_paths);
   for (node_id node = 0; node < graph.node_count(); ++node) {
     if (graph.is_label(node)) {
       path_classifier classifier(walk, node);

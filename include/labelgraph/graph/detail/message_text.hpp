@@ -14,7 +14,7 @@ namespace labelgraph::detail {
 
 /// `'name'`, with control characters, quotes and backslashes escaped, so that
 /// a problem always stays on one line whatever bytes a name holds.
-[[nodiscard]] inline std::string quoted(std::string_view name) {
+[[nodiscard]] inline std::string in_quotes(std::string_view name) {
   std::string text;
   text.reserve(name.size() + 2);
   text += '\'';
@@ -110,7 +110,7 @@ template <class Range>
 template <class Range>
 [[nodiscard]] std::string did_you_mean(std::string_view word, const Range& candidates) {
   std::string_view best = closest_name(word, candidates);
-  return best.empty() ? std::string() : " (did you mean " + quoted(best) + "?)";
+  return best.empty() ? std::string() : " (did you mean " + in_quotes(best) + "?)";
 }
 
 }  // namespace labelgraph::detail

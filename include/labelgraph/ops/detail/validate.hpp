@@ -94,6 +94,22 @@ void check_no_overlap(std::string_view output_name, const tensor_view<T, RankOut
                                                  : "; they must not share memory")));
 }
 
+/// Current nodes u of `rows` rows: [rows], and (host memory) inside the graph.
+template <backend B>
+void check_current_nodes(std::string_view name, tensor_view<const node_id, 1> nodes, const layout_view& layout,
+                         std::size_t rows) {
+  check_tensor<B>(name, nodes, {rows});
+  if constexpr (host_backend<B>) {
+    for (std::size_t r = 0; r < rows; ++r) {
+      if (nodes(r) >= layout.nodes) {
+        LABELGRAPH_THROW(argument_error(std::string(name) + ": row " + std::to_string(r) + ": node " +
+                                        std::to_string(nodes(r)) + " is outside the graph (" +
+                                        std::to_string(layout.nodes) + " nodes)"));
+      }
+    }
+  }
+}
+
 /// The mask fits `rows` rows of the layout: shapes, memory space, and (host
 /// memory) every current node inside the graph.
 template <backend B>

@@ -60,7 +60,7 @@ struct reference {
   }
 };
 
-namespace detail::reference_impl {
+namespace reference_detail {
 
 inline constexpr double infinity = std::numeric_limits<double>::infinity();
 
@@ -111,14 +111,14 @@ set_statistics statistics(const normalization_spec& spec, std::size_t row, const
   return s;
 }
 
-}  // namespace detail::reference_impl
+}  // namespace reference_detail
 
 /// p(v) = exp(z_v − m) / Σ_{w ∈ N(v)} exp(z_w − m), m = max_{N(v)} z; 0 outside
 /// M and in sets without mass. (Paper: block softmax; DESIGN.md section 2.)
 template <class T>
 void block_softmax_kernel(const reference&, const normalization_spec& spec, tensor_view<const T, 2> logits,
                           tensor_view<T, 2> probabilities) noexcept {
-  using namespace detail::reference_impl;
+  using namespace reference_detail;
   for (std::size_t r = 0; r < logits.extent(0); ++r) {
     const T* z = logits.row(r);
     T* p = probabilities.row(r);
@@ -136,7 +136,7 @@ void block_softmax_kernel(const reference&, const normalization_spec& spec, tens
 template <class T>
 void block_log_softmax_kernel(const reference&, const normalization_spec& spec, tensor_view<const T, 2> logits,
                               tensor_view<T, 2> log_probabilities) noexcept {
-  using namespace detail::reference_impl;
+  using namespace reference_detail;
   for (std::size_t r = 0; r < logits.extent(0); ++r) {
     const T* z = logits.row(r);
     T* log_p = log_probabilities.row(r);
@@ -156,7 +156,7 @@ template <class T>
 void block_softmax_backward_kernel(const reference&, const normalization_spec& spec,
                                    tensor_view<const T, 2> probabilities, tensor_view<const T, 2> grad_probabilities,
                                    tensor_view<T, 2> grad_logits) noexcept {
-  using namespace detail::reference_impl;
+  using namespace reference_detail;
   for (std::size_t r = 0; r < probabilities.extent(0); ++r) {
     const T* y = probabilities.row(r);
     const T* dy = grad_probabilities.row(r);
@@ -182,7 +182,7 @@ void block_log_softmax_backward_kernel(const reference&, const normalization_spe
                                        tensor_view<const T, 2> log_probabilities,
                                        tensor_view<const T, 2> grad_log_probabilities,
                                        tensor_view<T, 2> grad_logits) noexcept {
-  using namespace detail::reference_impl;
+  using namespace reference_detail;
   for (std::size_t r = 0; r < log_probabilities.extent(0); ++r) {
     const T* log_y = log_probabilities.row(r);
     const T* dy = grad_log_probabilities.row(r);
@@ -206,14 +206,14 @@ void block_log_softmax_backward_kernel(const reference&, const normalization_spe
 
 /// Fused NLL of each row over N = N(t) (formulas in ops/block_nll.hpp and
 /// backend/kernels.hpp):
-///   loss = w·[(lse − z_t) − ε_ls·(z_t − mean_N z) + ε_ms·(max_N z − mean_N z)]
+///   loss = w·[(lse − z_t) + ε_ls·(z_t − mean_N z) + ε_ms·(max_N z − mean_N z)]
 ///   dz_v = w·(p_v − (1−ε_ls)·[v = t] − ε_ls/K + ε_ms·([v = argmax] − 1/K)) on N, 0 elsewhere
 /// where ε_ls is ε for label smoothing and ε_ms is ε for MaxSup (0 otherwise).
-/// (1−ε)(lse − z_t) + ε(lse − mean z) = (lse − z_t) − ε(z_t − mean z).
+/// since (1−ε)(lse − z_t) + ε(lse − mean z) = (lse − z_t) + ε(z_t − mean z).
 template <class T>
 void block_nll_kernel(const reference&, const normalization_spec& spec, const regularizer& reg,
                       const block_nll_tensors<T>& io) noexcept {
-  using namespace detail::reference_impl;
+  using namespace reference_detail;
   const double eps_ls = reg.kind == regularizer_kind::label_smoothing ? reg.epsilon : 0.0;
   const double eps_ms = reg.kind == regularizer_kind::max_suppression ? reg.epsilon : 0.0;
   const std::uint32_t tokens = spec.layout.tokens;
@@ -235,7 +235,7 @@ void block_nll_kernel(const reference&, const normalization_spec& spec, const re
     const double mean = s.sum / static_cast<double>(s.count);
     const double k = static_cast<double>(s.count);
     const bool has_mass = s.log_sum_exp != -infinity;
-    double loss = (s.log_sum_exp - z_t) - eps_ls * (z_t - mean) + eps_ms * (s.max - mean);
+    double loss = (s.log_sum_exp - z_t) + eps_ls * (z_t - mean) + eps_ms * (s.max - mean);
     if (!has_mass) loss = infinity;  // every member of N is −inf: p_t = 0
     io.loss(r) = w == 0.0 ? T(0) : static_cast<T>(w * loss);
     if (!io.log_normalizer.empty()) io.log_normalizer(r) = static_cast<T>(s.log_sum_exp);
@@ -320,7 +320,7 @@ void scale_kernel(const reference&, T alpha, tensor_view<T, 2> x) noexcept {
   }
 }
 
-namespace detail::reference_impl {
+namespace reference_detail {
 
 /// f(x) for each activation.
 inline double activate(activation kind, double x) noexcept {
@@ -344,14 +344,14 @@ inline double derivative_from_output(activation kind, double y) noexcept {
   return 1.0;
 }
 
-}  // namespace detail::reference_impl
+}  // namespace reference_detail
 
 /// y = f(x).
 template <class T>
 void activation_kernel(const reference&, activation kind, tensor_view<const T, 2> x, tensor_view<T, 2> y) noexcept {
   for (std::size_t i = 0; i < y.extent(0); ++i) {
     for (std::size_t j = 0; j < y.extent(1); ++j) {
-      y(i, j) = static_cast<T>(detail::reference_impl::activate(kind, static_cast<double>(x(i, j))));
+      y(i, j) = static_cast<T>(reference_detail::activate(kind, static_cast<double>(x(i, j))));
     }
   }
 }
@@ -362,7 +362,7 @@ void activation_backward_kernel(const reference&, activation kind, tensor_view<c
                                 tensor_view<const T, 2> grad_y, tensor_view<T, 2> grad_x) noexcept {
   for (std::size_t i = 0; i < grad_x.extent(0); ++i) {
     for (std::size_t j = 0; j < grad_x.extent(1); ++j) {
-      const double slope = detail::reference_impl::derivative_from_output(kind, static_cast<double>(y(i, j)));
+      const double slope = reference_detail::derivative_from_output(kind, static_cast<double>(y(i, j)));
       grad_x(i, j) = static_cast<T>(static_cast<double>(grad_y(i, j)) * slope);
     }
   }

@@ -25,14 +25,59 @@
 #include <cstdint>
 #include <limits>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "labelgraph/backends/cpu/simd.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, see simd.hpp
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 namespace labelgraph::backends::cpu_detail {
+
+#if defined(__AVX512F__)
+/// With AVX-512, a group shorter than a packet is one masked load / store and
+/// one horizontal reduction: no loop, no branch mispredicted per tiny group.
+inline constexpr bool has_masked_packets = true;
+inline __mmask16 first_lanes16(std::uint32_t n) noexcept { return static_cast<__mmask16>((1u << n) - 1u); }
+inline __mmask8 first_lanes8(std::uint32_t n) noexcept { return static_cast<__mmask8>((1u << n) - 1u); }
+inline float masked_max(const float* x, std::uint32_t n) noexcept {
+  return _mm512_reduce_max_ps(_mm512_mask_loadu_ps(_mm512_set1_ps(-std::numeric_limits<float>::infinity()), first_lanes16(n), x));
+}
+inline double masked_max(const double* x, std::uint32_t n) noexcept {
+  return _mm512_reduce_max_pd(_mm512_mask_loadu_pd(_mm512_set1_pd(-std::numeric_limits<double>::infinity()), first_lanes8(n), x));
+}
+inline float masked_sum(const float* x, std::uint32_t n) noexcept {
+  return _mm512_reduce_add_ps(_mm512_maskz_loadu_ps(first_lanes16(n), x));
+}
+inline double masked_sum(const double* x, std::uint32_t n) noexcept {
+  return _mm512_reduce_add_pd(_mm512_maskz_loadu_pd(first_lanes8(n), x));
+}
+/// out = x - shift on the first n lanes.
+inline void masked_shift(const float* x, float* out, float shift, std::uint32_t n) noexcept {
+  _mm512_mask_storeu_ps(out, first_lanes16(n), _mm512_sub_ps(_mm512_maskz_loadu_ps(first_lanes16(n), x), _mm512_set1_ps(shift)));
+}
+inline void masked_shift(const double* x, double* out, double shift, std::uint32_t n) noexcept {
+  _mm512_mask_storeu_pd(out, first_lanes8(n), _mm512_sub_pd(_mm512_maskz_loadu_pd(first_lanes8(n), x), _mm512_set1_pd(shift)));
+}
+/// x *= factor on the first n lanes.
+inline void masked_scale(float* x, float factor, std::uint32_t n) noexcept {
+  _mm512_mask_storeu_ps(x, first_lanes16(n), _mm512_mul_ps(_mm512_maskz_loadu_ps(first_lanes16(n), x), _mm512_set1_ps(factor)));
+}
+inline void masked_scale(double* x, double factor, std::uint32_t n) noexcept {
+  _mm512_mask_storeu_pd(x, first_lanes8(n), _mm512_mul_pd(_mm512_maskz_loadu_pd(first_lanes8(n), x), _mm512_set1_pd(factor)));
+}
+#else
+inline constexpr bool has_masked_packets = false;
+template <class T> T masked_max(const T*, std::uint32_t) noexcept { return T(0); }
+template <class T> T masked_sum(const T*, std::uint32_t) noexcept { return T(0); }
+template <class T> void masked_shift(const T*, T*, T, std::uint32_t) noexcept {}
+template <class T> void masked_scale(T*, T, std::uint32_t) noexcept {}
+#endif
 
 /// A group's token range [begin, end).
 struct token_range {
@@ -53,6 +98,9 @@ inline bool is_allowed(const std::uint8_t* allowed, std::uint32_t token) noexcep
 template <class T>
 inline T range_max(const T* z, token_range range, const std::uint8_t* allowed) noexcept {
   constexpr std::uint32_t W = lanes<T>;
+  if constexpr (has_masked_packets && lanes<T> * sizeof(T) == 64) {
+    if (allowed == nullptr && range.size() < W) return masked_max(z + range.begin, range.size());
+  }
   std::uint32_t v = range.begin;
   T best = minus_infinity<T>;
   if (allowed == nullptr && range.size() >= W) {
@@ -70,6 +118,9 @@ inline T range_max(const T* z, token_range range, const std::uint8_t* allowed) n
 template <class T>
 inline T range_sum(const T* x, token_range range) noexcept {
   constexpr std::uint32_t W = lanes<T>;
+  if constexpr (has_masked_packets && lanes<T> * sizeof(T) == 64) {
+    if (range.size() < W) return masked_sum(x + range.begin, range.size());
+  }
   std::uint32_t v = range.begin;
   T total = 0;
   if (range.size() >= W) {
@@ -100,6 +151,9 @@ inline T range_dot(const T* a, const T* b, token_range range) noexcept {
 template <class T>
 inline void range_shift(const T* z, T* out, T shift, token_range range, const std::uint8_t* allowed) noexcept {
   constexpr std::uint32_t W = lanes<T>;
+  if constexpr (has_masked_packets && lanes<T> * sizeof(T) == 64) {
+    if (allowed == nullptr && range.size() < W) return masked_shift(z + range.begin, out + range.begin, shift, range.size());
+  }
   std::uint32_t v = range.begin;
   if (allowed == nullptr) {
     const packet<T> s = ei::pset1<packet<T>>(shift);
@@ -112,6 +166,9 @@ inline void range_shift(const T* z, T* out, T shift, token_range range, const st
 template <class T>
 inline void range_scale(T* x, T factor, token_range range) noexcept {
   constexpr std::uint32_t W = lanes<T>;
+  if constexpr (has_masked_packets && lanes<T> * sizeof(T) == 64) {
+    if (range.size() < W) return masked_scale(x + range.begin, factor, range.size());
+  }
   std::uint32_t v = range.begin;
   const packet<T> f = ei::pset1<packet<T>>(factor);
   for (; v + W <= range.end; v += W) ei::pstoreu(x + v, ei::pmul(ei::ploadu<packet<T>>(x + v), f));

@@ -12,10 +12,12 @@
 /// NaN. bench/kernels measures both (`BM_exp/...`).
 
 #if defined(__GNUC__) && !defined(__clang__)
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics
+// GCC 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics
 // (GCC bug 105593) wherever Eigen's AVX-512 packets are inlined.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wignored-attributes"  // __m512 as a template argument
 #endif
 
 #include <Eigen/Core>
@@ -38,17 +40,22 @@ template <class T>
 inline constexpr std::size_t lanes = static_cast<std::size_t>(ei::unpacket_traits<packet<T>>::size);
 
 /// exp over a packet of floats: x = n ln2 + r, |r| <= ln2/2, exp(r) by the
-/// Cephes degree-6 polynomial (max rel. error ~1.2e-7 over the reduced range),
-/// 2^n by writing the exponent bits. Inputs below ln(FLT_MIN) flush to 0 (the
-/// probability of a token e^-87 below its group's max is 0 in float anyway).
+/// Cephes degree-6 polynomial (max rel. error ~1.2e-7 over the reduced range).
+/// n is rounded by the "magic number" addition t = x log2(e) + (1.5·2^23 + 127):
+/// the low mantissa bits of t then hold n + 127, and shifting t's bits left by
+/// 23 gives the float 2^n directly (no floor, no int conversion). Limits:
+/// x <= -88.03 gives n = -127, i.e. 2^n = +0 (exp(-inf) = 0 exactly; results
+/// below FLT_MIN flush to 0), x > 127.5 ln2 gives +inf, NaN stays NaN.
 inline packet<float> exp_packet(const packet<float>& x_in) noexcept {
   using P = packet<float>;
-  const P lowest = ei::pset1<P>(-87.33654f);  // ln(FLT_MIN): 2^n stays normal above it
-  // 127.5 ln2: n <= 127 keeps 2^n normal; larger arguments give +inf (kernels
-  // only ever take exp of z - max <= 0).
-  const P highest = ei::pset1<P>(88.3762626647949f);
+  using PI = typename ei::unpacket_traits<P>::integer_packet;
+  const P lowest = ei::pset1<P>(-88.0296919311f);  // -127 ln2: 2^n = 0
+  const P highest = ei::pset1<P>(88.3762626647949f);  // 127.5 ln2: n <= 127
+  const P magic = ei::pset1<P>(12583039.0f);  // 1.5·2^23 + 127
+  // pmax/pmin keep a NaN in their first argument (Eigen's std::max/min order).
   const P x = ei::pmin(ei::pmax(x_in, lowest), highest);
-  const P n = ei::pfloor(ei::pmadd(x, ei::pset1<P>(1.44269504088896341f), ei::pset1<P>(0.5f)));
+  const P t = ei::pmadd(x, ei::pset1<P>(1.44269504088896341f), magic);
+  const P n = ei::psub(t, magic);
   // r = x - n ln2 in two steps (ln2 = C1 + C2, C1 exact in 9 bits) to keep r exact.
   P r = ei::pmadd(n, ei::pset1<P>(-0.693359375f), x);
   r = ei::pmadd(n, ei::pset1<P>(2.12194440e-4f), r);
@@ -60,18 +67,9 @@ inline packet<float> exp_packet(const packet<float>& x_in) noexcept {
   poly = ei::pmadd(poly, r, ei::pset1<P>(5.0000001201e-1f));
   const P r2 = ei::pmul(r, r);
   poly = ei::pmadd(poly, r2, ei::padd(r, ei::pset1<P>(1.0f)));
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wignored-attributes"  // __m512 as a template argument
-#endif
-  P result = ei::pldexp_fast_impl<P>::run(poly, n);
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
-  // Limits: below `lowest` -> 0 (covers -inf), above `highest` -> +inf, NaN -> NaN.
-  result = ei::pselect(ei::pcmp_lt(x_in, lowest), ei::pzero(result), result);
-  result = ei::pselect(ei::pcmp_lt(highest, x_in), ei::pset1<P>(std::numeric_limits<float>::infinity()), result);
-  return ei::pselect(ei::pcmp_eq(x_in, x_in), result, x_in);
+  const P scale = ei::preinterpret<P>(ei::plogical_shift_left<23>(ei::preinterpret<PI>(t)));
+  const P result = ei::pmul(poly, scale);
+  return ei::pselect(ei::pcmp_lt(highest, x_in), ei::pset1<P>(std::numeric_limits<float>::infinity()), result);
 }
 
 /// exp over a packet of doubles: x = n ln2 + r, exp(r) by its Taylor series to

@@ -1,0 +1,190 @@
+#pragma once
+/// \file
+/// `labelgraph::backends::xtensor`: host memory, single-threaded, kernels on
+/// xtensor views of the caller's memory (row_kernels.hpp). Scratch rows live
+/// in thread-local xtensor containers, grown to the largest row seen and
+/// reused: a steady-state call allocates nothing.
+
+#include <xtensor/xtensor.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "labelgraph/backend/kernels.hpp"
+#include "labelgraph/backends/xtensor/row_kernels.hpp"
+#include "labelgraph/ops/mask.hpp"
+#include "labelgraph/tensor/memory_space.hpp"
+#include "labelgraph/tensor/tensor_view.hpp"
+
+namespace labelgraph::backends {
+
+/// The xtensor + xsimd host backend (one thread).
+struct xtensor {
+  using memory_space = host_space;
+  /// Nothing to queue on: kernels run on the calling thread.
+  struct queue_type {};
+  static constexpr std::string_view name = "xtensor";
+
+  [[nodiscard]] queue_type queue() const noexcept { return {}; }
+  void synchronize() const noexcept {}
+
+  template <class T>
+  [[nodiscard]] T* allocate(std::size_t n) const {
+    return static_cast<T*>(memory_space::allocate(n * sizeof(T)));
+  }
+  template <class T>
+  void deallocate(T* pointer, std::size_t n) const noexcept {
+    memory_space::deallocate(pointer, n * sizeof(T));
+  }
+  template <class T>
+  void copy_to_host(const T* from, T* host_to, std::size_t n) const {
+    if (n != 0) std::memmove(host_to, from, n * sizeof(T));
+  }
+  template <class T>
+  void copy_from_host(const T* host_from, T* to, std::size_t n) const {
+    if (n != 0) std::memmove(to, host_from, n * sizeof(T));
+  }
+};
+
+namespace xtensor_detail {
+
+/// This thread's scratch of at least `count` elements of T.
+template <class T>
+[[nodiscard]] T* scratch(std::size_t count) {
+  thread_local xt::xtensor<T, 1> storage;
+  if (storage.size() < count) storage.resize({count});
+  return storage.data();
+}
+
+/// The normalisation sets and the mask of one call (see the cpu backend's
+/// `row_sets`): the layout's groups for `block`, the whole row otherwise.
+class row_sets {
+public:
+  row_sets(const normalization_spec& spec, std::size_t row_length)
+      : spec_(spec), whole_row_{0, static_cast<std::uint32_t>(row_length)}, row_length_(row_length) {}
+
+  [[nodiscard]] const std::uint32_t* offsets() const noexcept {
+    return spec_.per_group() ? spec_.layout.group_offsets : whole_row_.data();
+  }
+  [[nodiscard]] std::uint32_t groups() const noexcept { return spec_.per_group() ? spec_.layout.groups : 1u; }
+  [[nodiscard]] std::array<std::size_t, 2> set_of(token_id token) const noexcept {
+    if (!spec_.per_group()) return {0, row_length_};
+    const std::uint32_t g = spec_.layout.token_group[token];
+    return {spec_.layout.group_offsets[g], spec_.layout.group_offsets[g + 1]};
+  }
+  /// M of `row` as bytes, or nullptr when every token is allowed.
+  [[nodiscard]] const std::uint8_t* allowed(std::size_t row) const {
+    switch (spec_.mask.kind) {
+      case mask_kind::none: return nullptr;
+      case mask_kind::dense: return spec_.mask.dense.row(row);
+      case mask_kind::candidates: {
+        std::uint8_t* bytes = scratch<std::uint8_t>(row_length_);
+        std::fill(bytes, bytes + row_length_, std::uint8_t{0});
+        const node_id u = spec_.mask.nodes(row);
+        const layout_view& layout = spec_.layout;
+        for (std::uint32_t i = layout.candidate_offsets[u]; i < layout.candidate_offsets[u + 1]; ++i) {
+          bytes[layout.candidate_tokens[i]] = 1;
+        }
+        return bytes;
+      }
+    }
+    return nullptr;
+  }
+
+private:
+  const normalization_spec& spec_;
+  std::array<std::uint32_t, 2> whole_row_;
+  std::size_t row_length_;
+};
+
+}  // namespace xtensor_detail
+
+/// Block softmax of every row (`xtensor_detail::block_softmax_row`).
+template <class T>
+void block_softmax_kernel(const xtensor& /*backend*/, const normalization_spec& spec, tensor_view<const T, 2> logits,
+                          tensor_view<T, 2> probabilities) noexcept {
+  const xtensor_detail::row_sets sets(spec, logits.extent(1));
+  for (std::size_t r = 0; r < logits.extent(0); ++r) {
+    xtensor_detail::block_softmax_row(logits.row(r), probabilities.row(r), logits.extent(1), sets.offsets(), sets.groups(),
+                                      sets.allowed(r));
+  }
+}
+
+/// Block log-softmax of every row.
+template <class T>
+void block_log_softmax_kernel(const xtensor& /*backend*/, const normalization_spec& spec, tensor_view<const T, 2> logits,
+                              tensor_view<T, 2> log_probabilities) noexcept {
+  const xtensor_detail::row_sets sets(spec, logits.extent(1));
+  T* work = xtensor_detail::scratch<T>(logits.extent(1) + sets.groups());
+  for (std::size_t r = 0; r < logits.extent(0); ++r) {
+    xtensor_detail::block_log_softmax_row(logits.row(r), log_probabilities.row(r), logits.extent(1), sets.offsets(),
+                                          sets.groups(), sets.allowed(r), work);
+  }
+}
+
+/// dz = y ⊙ (dy − Σ_N y·dy).
+template <class T>
+void block_softmax_backward_kernel(const xtensor& /*backend*/, const normalization_spec& spec,
+                                   tensor_view<const T, 2> probabilities, tensor_view<const T, 2> grad_probabilities,
+                                   tensor_view<T, 2> grad_logits) noexcept {
+  const xtensor_detail::row_sets sets(spec, probabilities.extent(1));
+  for (std::size_t r = 0; r < probabilities.extent(0); ++r) {
+    xtensor_detail::block_softmax_backward_row(probabilities.row(r), grad_probabilities.row(r), grad_logits.row(r),
+                                               probabilities.extent(1), sets.offsets(), sets.groups(), sets.allowed(r));
+  }
+}
+
+/// dz = dy − p ⊙ Σ_N dy, p = exp(log y).
+template <class T>
+void block_log_softmax_backward_kernel(const xtensor& /*backend*/, const normalization_spec& spec,
+                                       tensor_view<const T, 2> log_probabilities,
+                                       tensor_view<const T, 2> grad_log_probabilities,
+                                       tensor_view<T, 2> grad_logits) noexcept {
+  const xtensor_detail::row_sets sets(spec, log_probabilities.extent(1));
+  T* work = xtensor_detail::scratch<T>(log_probabilities.extent(1));
+  for (std::size_t r = 0; r < log_probabilities.extent(0); ++r) {
+    xtensor_detail::block_log_softmax_backward_row(log_probabilities.row(r), grad_log_probabilities.row(r),
+                                                   grad_logits.row(r), log_probabilities.extent(1), sets.offsets(),
+                                                   sets.groups(), sets.allowed(r), work);
+  }
+}
+
+/// Fused NLL forward + gradient; batch total by `detail::chunked_total`.
+template <class T>
+void block_nll_kernel(const xtensor& /*backend*/, const normalization_spec& spec, const regularizer& reg,
+                      const block_nll_tensors<T>& t) noexcept {
+  const std::size_t tokens = t.logits.extent(1);
+  const xtensor_detail::row_sets sets(spec, tokens);
+  const int regulariser = reg.kind == regularizer_kind::label_smoothing   ? 1
+                          : reg.kind == regularizer_kind::max_suppression ? 2
+                                                                          : 0;
+  const T epsilon = static_cast<T>(reg.epsilon);
+  for (std::size_t r = 0; r < t.logits.extent(0); ++r) {
+    const token_id target = t.targets(r);
+    T* grad = t.grad_logits.empty() ? nullptr : t.grad_logits.row(r);
+    if (target == no_token) {
+      t.loss(r) = T(0);
+      if (!t.log_normalizer.empty()) t.log_normalizer(r) = T(0);
+      if (grad != nullptr) std::fill(grad, grad + tokens, T(0));
+      continue;
+    }
+    const auto [first, last] = sets.set_of(target);
+    T* exps = grad != nullptr ? grad : xtensor_detail::scratch<T>(tokens);
+    const T weight = t.weights.empty() ? T(1) : t.weights(r);
+    const auto result = xtensor_detail::block_nll_row(t.logits.row(r), exps, tokens, first, last, target, weight,
+                                                      sets.allowed(r), regulariser, epsilon);
+    t.loss(r) = result.loss;
+    if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
+    if (grad != nullptr) {
+      std::fill(grad, grad + first, T(0));
+      std::fill(grad + last, grad + tokens, T(0));
+    }
+  }
+  if (!t.total.empty()) t.total(0) = static_cast<T>(detail::chunked_total(tensor_view<const T, 1>(t.loss)));
+}
+
+}  // namespace labelgraph::backends

@@ -1,0 +1,300 @@
+#pragma once
+/// \file
+/// Row kernels of the xtensor backend, written with xtensor: every row is an
+/// `xt::adapt`ed view of the caller's memory (no copy), a group is an
+/// `xt::view(row, xt::range(begin, end))`, reductions are `xt::amax` /
+/// `xt::sum`, updates are xtensor expressions; the exps of a row are one pass
+/// of xsimd batches (`xsimd::exp`). Groups shorter than one batch are walked
+/// element by element through the adaptor: building a view and a reducer for
+/// two or three tokens costs more than the arithmetic.
+///
+/// The algorithm is the cpu backend's 3-pass form (max per group, exp over the
+/// row, normalise per group; see backends/cpu/.../row_kernels.hpp for the
+/// formulas and the edge cases: -inf, empty sets, NaN confined to its group).
+
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics
+// (GCC bug 105593) wherever xsimd's AVX-512 batches are inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+#include <xsimd/xsimd.hpp>
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xnoalias.hpp>
+#include <xtensor/xreducer.hpp>
+#include <xtensor/xview.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+namespace labelgraph::backends::xtensor_detail {
+
+/// A row of V elements at `data`, adapted without a copy.
+template <class T>
+[[nodiscard]] auto adapt_row(T* data, std::size_t length) noexcept {
+  return xt::adapt(data, length, xt::no_ownership(), std::array<std::size_t, 1>{length});
+}
+
+template <class T>
+inline constexpr T minus_infinity = -std::numeric_limits<T>::infinity();
+
+/// Elements per xsimd batch (the widest the build targets).
+template <class T>
+inline constexpr std::uint32_t batch_size = static_cast<std::uint32_t>(xsimd::batch<T>::size);
+
+inline bool is_allowed(const std::uint8_t* allowed, std::size_t token) noexcept {
+  return allowed == nullptr || allowed[token] != 0;
+}
+
+/// x[i] = exp(x[i]) on [first, last) with xsimd batches; the tail goes through
+/// a padded batch so every element takes the same code path.
+template <class T>
+inline void exp_in_place(T* x, std::size_t first, std::size_t last) noexcept {
+  constexpr std::size_t W = batch_size<T>;
+  std::size_t i = first;
+  for (; i + W <= last; i += W) xsimd::exp(xsimd::batch<T>::load_unaligned(x + i)).store_unaligned(x + i);
+  if (i < last) {
+    alignas(64) std::array<T, W> buffer{};
+    std::copy(x + i, x + last, buffer.begin());
+    xsimd::exp(xsimd::batch<T>::load_aligned(buffer.data())).store_aligned(buffer.data());
+    std::copy(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(last - i), x + i);
+  }
+}
+
+/// x[i] = log(x[i]) on [0, n) with xsimd batches (log 0 = -inf).
+template <class T>
+inline void log_in_place(T* x, std::size_t n) noexcept {
+  auto values = adapt_row(x, n);
+  xt::noalias(values) = xt::log(values);
+}
+
+/// The ops on one group of an adapted row: xtensor views for groups of at
+/// least one batch, the adaptor's elements for shorter ones.
+template <class Row>
+struct group_ops {
+  using value_type = typename std::decay_t<Row>::value_type;
+  using T = value_type;
+
+  /// max over the allowed tokens of [b, e) (-inf when none).
+  static T max(const Row& z, std::size_t b, std::size_t e, const std::uint8_t* allowed) {
+    if (allowed == nullptr && e - b >= batch_size<T>) return xt::amax(xt::view(z, xt::range(b, e)))();
+    T best = minus_infinity<T>;
+    for (std::size_t v = b; v < e; ++v) {
+      if (is_allowed(allowed, v) && z(v) > best) best = z(v);
+    }
+    return best;
+  }
+  /// Σ x over [b, e).
+  static T sum(const Row& x, std::size_t b, std::size_t e) {
+    if (e - b >= batch_size<T>) return xt::sum(xt::view(x, xt::range(b, e)))();
+    T total = 0;
+    for (std::size_t v = b; v < e; ++v) total += x(v);
+    return total;
+  }
+  /// out = allowed ? z − shift : −inf on [b, e).
+  template <class Out>
+  static void shift(const Row& z, Out& out, T amount, std::size_t b, std::size_t e, const std::uint8_t* allowed) {
+    if (allowed == nullptr && e - b >= batch_size<T>) {
+      xt::noalias(xt::view(out, xt::range(b, e))) = xt::view(z, xt::range(b, e)) - amount;
+      return;
+    }
+    for (std::size_t v = b; v < e; ++v) out(v) = is_allowed(allowed, v) ? z(v) - amount : minus_infinity<T>;
+  }
+  /// x *= factor on [b, e).
+  template <class Out>
+  static void scale(Out& x, T factor, std::size_t b, std::size_t e) {
+    if (e - b >= batch_size<T>) {
+      xt::view(x, xt::range(b, e)) *= factor;
+      return;
+    }
+    for (std::size_t v = b; v < e; ++v) x(v) *= factor;
+  }
+};
+
+template <class T>
+inline T group_shift(T group_max) noexcept {
+  return group_max == minus_infinity<T> ? T(0) : group_max;
+}
+template <class T>
+inline T inverse_or_zero(T sum) noexcept {
+  return sum == T(0) ? T(0) : T(1) / sum;
+}
+
+/// Block softmax of one row: m_g = max_{g∩M} z; y = exp(z − m_g) (0 outside M); y /= Σ_g y.
+template <class T>
+void block_softmax_row(const T* z_data, T* y_data, std::size_t length, const std::uint32_t* offsets,
+                       std::uint32_t groups, const std::uint8_t* allowed) {
+  const auto z = adapt_row(z_data, length);
+  auto y = adapt_row(y_data, length);
+  using ops = group_ops<decltype(z)>;
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    ops::shift(z, y, group_shift(ops::max(z, offsets[g], offsets[g + 1], allowed)), offsets[g], offsets[g + 1], allowed);
+  }
+  exp_in_place(y_data, offsets[0], offsets[groups]);
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    ops::scale(y, inverse_or_zero(group_ops<decltype(y)>::sum(y, offsets[g], offsets[g + 1])), offsets[g], offsets[g + 1]);
+  }
+}
+
+/// Block log-softmax of one row: y = z − m_g − log Σ_{g∩M} exp(z − m_g); −inf outside M
+/// and in a group without allowed tokens. `work` holds V + groups elements.
+template <class T>
+void block_log_softmax_row(const T* z_data, T* y_data, std::size_t length, const std::uint32_t* offsets,
+                           std::uint32_t groups, const std::uint8_t* allowed, T* work) {
+  const auto z = adapt_row(z_data, length);
+  auto y = adapt_row(y_data, length);
+  auto exps = adapt_row(work, length);
+  auto log_sums = adapt_row(work + length, groups);
+  using ops = group_ops<decltype(z)>;
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    ops::shift(z, y, group_shift(ops::max(z, offsets[g], offsets[g + 1], allowed)), offsets[g], offsets[g + 1], allowed);
+  }
+  xt::noalias(exps) = y;
+  exp_in_place(work, offsets[0], offsets[groups]);
+  for (std::uint32_t g = 0; g < groups; ++g) log_sums(g) = group_ops<decltype(exps)>::sum(exps, offsets[g], offsets[g + 1]);
+  log_in_place(work + length, groups);
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    if (log_sums(g) == minus_infinity<T>) {
+      xt::view(y, xt::range(offsets[g], offsets[g + 1])) = minus_infinity<T>;
+    } else {
+      group_ops<decltype(y)>::shift(y, y, log_sums(g), offsets[g], offsets[g + 1], nullptr);
+    }
+  }
+}
+
+/// Softmax backward of one row: dz = y ⊙ (dy − Σ_{g∩M} y·dy), 0 outside M.
+template <class T>
+void block_softmax_backward_row(const T* y_data, const T* dy_data, T* dz_data, std::size_t length,
+                                const std::uint32_t* offsets, std::uint32_t groups, const std::uint8_t* allowed) {
+  const auto y = adapt_row(y_data, length);
+  const auto dy = adapt_row(dy_data, length);
+  auto dz = adapt_row(dz_data, length);
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    const std::size_t b = offsets[g];
+    const std::size_t e = offsets[g + 1];
+    if (allowed == nullptr && e - b >= batch_size<T>) {
+      const auto yg = xt::view(y, xt::range(b, e));
+      const auto dyg = xt::view(dy, xt::range(b, e));
+      const T s = xt::sum(yg * dyg)();
+      xt::noalias(xt::view(dz, xt::range(b, e))) = yg * (dyg - s);
+      continue;
+    }
+    T s = 0;
+    for (std::size_t v = b; v < e; ++v) s += y(v) * dy(v);
+    for (std::size_t v = b; v < e; ++v) dz(v) = is_allowed(allowed, v) ? y(v) * (dy(v) - s) : T(0);
+  }
+}
+
+/// Log-softmax backward of one row: dz = dy − exp(log y) ⊙ Σ_{g∩M} dy, 0 outside M.
+/// `work` holds V elements.
+template <class T>
+void block_log_softmax_backward_row(const T* log_y_data, const T* dy_data, T* dz_data, std::size_t length,
+                                    const std::uint32_t* offsets, std::uint32_t groups, const std::uint8_t* allowed,
+                                    T* work) {
+  const auto log_y = adapt_row(log_y_data, length);
+  const auto dy = adapt_row(dy_data, length);
+  auto dz = adapt_row(dz_data, length);
+  auto p = adapt_row(work, length);
+  xt::noalias(p) = log_y;
+  exp_in_place(work, offsets[0], offsets[groups]);
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    const std::size_t b = offsets[g];
+    const std::size_t e = offsets[g + 1];
+    if (allowed == nullptr && e - b >= batch_size<T>) {
+      const auto dyg = xt::view(dy, xt::range(b, e));
+      const T s = xt::sum(dyg)();
+      xt::noalias(xt::view(dz, xt::range(b, e))) = dyg - xt::view(p, xt::range(b, e)) * s;
+      continue;
+    }
+    T s = 0;
+    for (std::size_t v = b; v < e; ++v) s += is_allowed(allowed, v) ? dy(v) : T(0);
+    for (std::size_t v = b; v < e; ++v) dz(v) = is_allowed(allowed, v) ? dy(v) - p(v) * s : T(0);
+  }
+}
+
+/// Loss and lse of one row of the fused NLL.
+template <class T>
+struct nll_row_result {
+  T loss;
+  T lse;
+};
+
+/// Fused NLL of one row over N = [b, e) ∩ M (formulas: backend/kernels.hpp):
+/// ε_target = weight of 1_t in the gradient, spread = mass spread uniformly
+/// over N, max_bonus = ε put on the argmax (MaxSup). Writes grad on [b, e)
+/// only; `grad` may equal `z`.
+template <class T>
+nll_row_result<T> block_nll_row(const T* z_data, T* grad_data, std::size_t length, std::size_t b, std::size_t e,
+                                std::size_t target, T weight, const std::uint8_t* allowed, int regulariser, T epsilon) {
+  const auto z = adapt_row(z_data, length);
+  auto grad = adapt_row(grad_data, length);
+  using ops = group_ops<decltype(z)>;
+  // Pass 1 over N: max, first argmax, Σ z, |N|, z_t.
+  T max = minus_infinity<T>;
+  std::size_t argmax = target;
+  T logit_sum = 0;
+  std::size_t count = 0;
+  if (allowed == nullptr) {
+    max = ops::max(z, b, e, nullptr);
+    count = e - b;
+    if (regulariser != 0) logit_sum = ops::sum(z, b, e);
+    if (regulariser == 2 && max != minus_infinity<T>) {
+      const auto set = xt::view(z, xt::range(b, e));
+      argmax = b + static_cast<std::size_t>(std::find(set.cbegin(), set.cend(), max) - set.cbegin());
+    }
+  } else {
+    for (std::size_t v = b; v < e; ++v) {
+      if (allowed[v] == 0) continue;
+      if (z(v) > max) {
+        max = z(v);
+        argmax = v;
+      }
+      logit_sum += z(v);
+      ++count;
+    }
+  }
+  const T target_logit = z(target);
+  // Pass 2: e = exp(z − m) into the gradient, s = Σ e.
+  const T shift = group_shift(max);
+  ops::shift(z, grad, shift, b, e, allowed);
+  exp_in_place(grad_data, b, e);
+  const T sum = group_ops<decltype(grad)>::sum(grad, b, e);
+  const T lse = shift + std::log(sum);
+  const T uniform = count == 0 ? T(0) : T(1) / static_cast<T>(count);
+  const T mean_logit = logit_sum * uniform;
+  T loss = lse - target_logit;
+  T target_pull = 1;
+  T spread = 0;
+  if (regulariser == 1) {  // label smoothing
+    loss = (T(1) - epsilon) * loss + epsilon * (lse - mean_logit);
+    target_pull = T(1) - epsilon;
+    spread = epsilon * uniform;
+  } else if (regulariser == 2) {  // MaxSup
+    loss += epsilon * (max - mean_logit);
+    spread = epsilon * uniform;
+  }
+  // Pass 3: grad = w (e / s − spread) on N, one-hot corrections.
+  const T inverse = inverse_or_zero(sum);
+  if (allowed == nullptr) {
+    auto set = xt::view(grad, xt::range(b, e));
+    xt::noalias(set) = weight * (set * inverse - spread);
+  } else {
+    for (std::size_t v = b; v < e; ++v) grad(v) = allowed[v] != 0 ? weight * (grad(v) * inverse - spread) : T(0);
+  }
+  grad(target) -= weight * target_pull;
+  if (regulariser == 2) grad(argmax) += weight * epsilon;
+  return {weight * loss, lse};
+}
+
+}  // namespace labelgraph::backends::xtensor_detail
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

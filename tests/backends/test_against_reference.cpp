@@ -1,0 +1,188 @@
+// Every kernel of every backend against the reference backend, on the pet
+// layout and on random layouts, for every normalization and mask kind, float
+// (1e-6 relative) and double (1e-12 relative). The floor of the relative
+// tolerance is the scale of the values an output is computed from: 1e-3 for
+// probabilities, the logits' scale for log-domain values (z − lse cannot be
+// more accurate than the ulp of z), 1 for gradients.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <type_traits>
+#include <vector>
+
+#include "test_support.hpp"
+
+using namespace labelgraph;
+using namespace labelgraph::testing;
+
+namespace {
+
+constexpr double logit_scale = 4.0;
+
+/// One randomised problem: layout, logits (with row padding), mask, upstream gradient.
+template <class T>
+struct problem {
+  layout_view layout;
+  host_matrix<T> logits;
+  host_matrix<T> upstream;
+  mask_fixture mask;
+  std::vector<token_id> targets;
+  std::vector<T> weights;
+};
+
+template <class T>
+problem<T> make_problem(std::mt19937_64& rng, const layout_view& layout, std::size_t rows, mask_case which) {
+  problem<T> p;
+  p.layout = layout;
+  p.logits = random_logits<T>(rng, rows, layout.tokens, logit_scale, 3);
+  p.upstream = random_logits<T>(rng, rows, layout.tokens, 1.0);
+  p.mask = make_mask(which, rng, layout, rows);
+  p.targets = random_targets(rng, layout, p.mask.mask, rows);
+  std::uniform_real_distribution<double> weight(0.5, 2.0);
+  for (std::size_t r = 0; r < rows; ++r) p.weights.push_back(static_cast<T>(weight(rng)));
+  return p;
+}
+
+template <class B, class T>
+void compare_softmax_family(const B& backend, const problem<T>& p, normalization norm) {
+  const backends::reference oracle;
+  const double rel = relative_tolerance<T>;
+  const std::size_t rows = p.logits.rows;
+  const std::size_t tokens = p.layout.tokens;
+  const row_mask& mask = p.mask.mask;
+  host_matrix<T> expected(rows, tokens), actual(rows, tokens, 1);
+
+  block_softmax(oracle, p.layout, p.logits.view(), expected.view(), norm, mask);
+  block_softmax(backend, p.layout, p.logits.view(), actual.view(), norm, mask);
+  require_close(actual.view(), expected.view(), rel, 1e-3, "block_softmax");
+  host_matrix<T> probabilities = expected;
+
+  block_log_softmax(oracle, p.layout, p.logits.view(), expected.view(), norm, mask);
+  block_log_softmax(backend, p.layout, p.logits.view(), actual.view(), norm, mask);
+  require_close(actual.view(), expected.view(), rel, logit_scale, "block_log_softmax");
+  host_matrix<T> log_probabilities = expected;
+
+  block_softmax_backward(oracle, p.layout, probabilities.view(), p.upstream.view(), expected.view(), norm, mask);
+  block_softmax_backward(backend, p.layout, probabilities.view(), p.upstream.view(), actual.view(), norm, mask);
+  require_close(actual.view(), expected.view(), rel, 1.0, "block_softmax_backward");
+
+  block_log_softmax_backward(oracle, p.layout, log_probabilities.view(), p.upstream.view(), expected.view(), norm, mask);
+  block_log_softmax_backward(backend, p.layout, log_probabilities.view(), p.upstream.view(), actual.view(), norm, mask);
+  require_close(actual.view(), expected.view(), rel, 1.0, "block_log_softmax_backward");
+
+  // In place: the output is the input tensor.
+  host_matrix<T> in_place = p.logits;
+  block_softmax(backend, p.layout, in_place.view(), in_place.view(), norm, mask);
+  require_close(in_place.view(), probabilities.view(), rel, 1e-3, "block_softmax in place");
+}
+
+template <class B, class T>
+void compare_nll(const B& backend, const problem<T>& p, normalization norm, regularizer reg, bool weighted) {
+  const backends::reference oracle;
+  const double rel = relative_tolerance<T>;
+  const std::size_t rows = p.logits.rows;
+  const std::size_t tokens = p.layout.tokens;
+  struct outputs {
+    std::vector<T> loss, lse, total;
+    host_matrix<T> grad;
+  };
+  const auto run = [&](const auto& which, outputs& out) {
+    out.loss.assign(rows, T(-7));
+    out.lse.assign(rows, T(-7));
+    out.total.assign(1, T(-7));
+    out.grad = host_matrix<T>(rows, tokens, 2, T(-7));
+    block_nll_tensors<T> io{p.logits.view(),   host_view(p.targets), weighted ? host_view(p.weights) : tensor_view<const T, 1>{},
+                            host_view(out.loss), out.grad.view(),     host_view(out.lse),
+                            host_view(out.total)};
+    block_nll(which, p.layout, norm, p.mask.mask, io, reg);
+  };
+  outputs expected, actual;
+  run(oracle, expected);
+  run(backend, actual);
+  require_close(host_view(std::as_const(actual.loss)), host_view(std::as_const(expected.loss)), rel, logit_scale, "loss");
+  require_close(host_view(std::as_const(actual.lse)), host_view(std::as_const(expected.lse)), rel, logit_scale, "lse");
+  require_close(actual.grad.view(), expected.grad.view(), rel, 1.0, "grad_logits");
+  // The total is a sum of rows losses: its error scales with the sum of their magnitudes.
+  double magnitude = 0.0;
+  for (T loss : expected.loss) magnitude += std::abs(static_cast<double>(loss));
+  CHECK(close(static_cast<double>(actual.total[0]), static_cast<double>(expected.total[0]), rel, magnitude));
+
+  // Loss only (no optional outputs), then in place: gradient written over the logits.
+  std::vector<T> loss_only(rows);
+  block_nll_tensors<T> minimal{p.logits.view(), host_view(p.targets), {}, host_view(loss_only), {}, {}, {}};
+  if (!weighted) {
+    block_nll(backend, p.layout, norm, p.mask.mask, minimal, reg);
+    require_close(host_view(std::as_const(loss_only)), host_view(std::as_const(expected.loss)), rel, logit_scale, "loss only");
+    host_matrix<T> in_place = p.logits;
+    block_nll_tensors<T> io{in_place.view(), host_view(p.targets), {}, host_view(loss_only), in_place.view(), {}, {}};
+    block_nll(backend, p.layout, norm, p.mask.mask, io, reg);
+    require_close(in_place.view(), expected.grad.view(), rel, 1.0, "grad_logits in place");
+  }
+}
+
+template <class B, class T>
+void compare_everything(const B& backend, const layout_view& layout, std::size_t rows, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  for (mask_case which : {mask_case::none, mask_case::dense, mask_case::candidates}) {
+    for (normalization norm : {normalization::block, normalization::full, normalization::candidate}) {
+      if (norm == normalization::candidate && which == mask_case::none) continue;
+      INFO("normalization " << to_string(norm) << ", mask " << static_cast<int>(which));
+      const problem<T> p = make_problem<T>(rng, layout, rows, which);
+      compare_softmax_family(backend, p, norm);
+      for (regularizer reg : {regularizer{}, regularizer::label_smoothing(0.1), regularizer::max_suppression(0.15)}) {
+        INFO("regularizer " << static_cast<int>(reg.kind));
+        compare_nll(backend, p, norm, reg, false);
+        compare_nll(backend, p, norm, reg, true);
+      }
+    }
+  }
+}
+
+template <class Body>
+void for_float_and_double(Body&& body) {
+  body(std::type_identity<float>{});
+  body(std::type_identity<double>{});
+}
+
+}  // namespace
+
+TEMPLATE_LIST_TEST_CASE("every softmax-family kernel matches the reference on the pet layout", "[backends][reference]",
+                        backends_under_test) {
+  const output_layout pets = make_output_layout(pet_graph());
+  for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
+    for_float_and_double([&]<class T>(std::type_identity<T>) {
+      INFO((sizeof(T) == 4 ? "float" : "double"));
+      compare_everything<TestType, T>(backend, pets.view(), 37, 11);
+    });
+  });
+}
+
+TEMPLATE_LIST_TEST_CASE("every softmax-family kernel matches the reference on random layouts", "[backends][reference]",
+                        backends_under_test) {
+  for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
+    for_float_and_double([&]<class T>(std::type_identity<T>) {
+      INFO((sizeof(T) == 4 ? "float" : "double"));
+      std::mt19937_64 rng(2024);
+      // Small groups, medium groups, and large groups (full SIMD vectors plus tails).
+      const synthetic_layout small = synthetic_layout::random(rng, 12, 6, 9);
+      const synthetic_layout medium = synthetic_layout::random(rng, 9, 40, 7);
+      const synthetic_layout large = synthetic_layout::random(rng, 6, 140, 5);
+      compare_everything<TestType, T>(backend, small.view(), 29, 1);
+      compare_everything<TestType, T>(backend, medium.view(), 23, 2);
+      compare_everything<TestType, T>(backend, large.view(), 17, 3);
+    });
+  });
+}
+
+TEMPLATE_LIST_TEST_CASE("kernels match the reference on a shape large enough to be split across threads",
+                        "[backends][reference]", backends_under_test) {
+  std::mt19937_64 rng(77);
+  const synthetic_layout layout = synthetic_layout::random(rng, 40, 60, 16);
+  for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
+    const problem<float> p = make_problem<float>(rng, layout.view(), 700, mask_case::candidates);
+    compare_softmax_family(backend, p, normalization::block);
+    compare_softmax_family(backend, p, normalization::candidate);
+    compare_nll(backend, p, normalization::candidate, regularizer::label_smoothing(0.1), true);
+    compare_nll(backend, p, normalization::block, regularizer::max_suppression(0.1), false);
+  });
+}

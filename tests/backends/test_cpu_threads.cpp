@@ -1,0 +1,185 @@
+/// \file
+/// The cpu backend's determinism promise: every kernel gives bitwise equal
+/// results on 1 and on 2 threads (rows are split into blocks that depend on
+/// the shape only). The shapes have enough rows for several parallel blocks.
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "labelgraph/backends/cpu.hpp"
+#include "labelgraph/ops/ops.hpp"
+
+namespace {
+
+namespace lg = labelgraph;
+
+/// A flat layout: groups of sizes 1..37 (singletons, sizes below and above
+/// one AVX-512 packet), EOP last; node u's candidates are every third token
+/// starting at u.
+struct flat_layout {
+  std::vector<std::uint32_t> offsets{0};
+  std::vector<std::uint32_t> token_group;
+  std::vector<std::uint32_t> candidate_offsets{0};
+  std::vector<lg::token_id> candidate_tokens;
+  std::uint32_t nodes = 5;
+
+  flat_layout() {
+    for (std::uint32_t size : {1u, 2u, 3u, 17u, 5u, 1u, 37u, 12u, 16u, 8u}) offsets.push_back(offsets.back() + size);
+    offsets.push_back(offsets.back() + 1);  // EOP
+    for (std::uint32_t g = 0; g + 1 < offsets.size(); ++g) {
+      for (std::uint32_t v = offsets[g]; v < offsets[g + 1]; ++v) token_group.push_back(g);
+    }
+    for (std::uint32_t u = 0; u < nodes; ++u) {
+      for (std::uint32_t v = u; v < tokens(); v += 3) candidate_tokens.push_back(v);
+      candidate_offsets.push_back(static_cast<std::uint32_t>(candidate_tokens.size()));
+    }
+  }
+  [[nodiscard]] std::uint32_t tokens() const { return offsets.back(); }
+  [[nodiscard]] lg::layout_view view() const {
+    return {tokens(), static_cast<std::uint32_t>(offsets.size() - 1), nodes, tokens() - 1, offsets.data(),
+            token_group.data(), candidate_offsets.data(), candidate_tokens.data()};
+  }
+};
+
+constexpr std::size_t rows = 3001;  // several blocks of rows_per_task(3001, 103) = 159 rows
+
+template <class T>
+std::vector<T> random_logits(std::size_t count, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, 4.0);
+  std::vector<T> values(count);
+  for (auto& x : values) x = static_cast<T>(normal(rng));
+  values[5] = -std::numeric_limits<T>::infinity();
+  values[17] = static_cast<T>(1e30);
+  return values;
+}
+
+template <class T>
+bool bitwise_equal(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+/// Runs `op(backend, outputs...)` on 1 and 2 threads and compares the outputs bit for bit.
+template <class T, class Op>
+void check_same_bits(const Op& op, std::size_t outputs, std::size_t output_size) {
+  const lg::backends::cpu one(1);
+  const lg::backends::cpu two(2);
+  REQUIRE(one.threads() == 1);
+  REQUIRE(two.threads() == 2);
+  std::vector<std::vector<T>> first(outputs, std::vector<T>(output_size));
+  std::vector<std::vector<T>> second(outputs, std::vector<T>(output_size));
+  op(one, first);
+  op(two, second);
+  for (std::size_t i = 0; i < outputs; ++i) {
+    CHECK(bitwise_equal(first[i], second[i]));
+  }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("cpu: block softmax family is bitwise equal on 1 and 2 threads", "[cpu][threads]", float, double) {
+  using T = TestType;
+  const flat_layout layout;
+  const lg::layout_view view = layout.view();
+  const std::size_t V = layout.tokens();
+  const std::vector<T> logits = random_logits<T>(rows * V, 7);
+  const std::vector<T> upstream = random_logits<T>(rows * V, 8);
+  std::vector<lg::node_id> nodes(rows);
+  std::vector<std::uint8_t> dense(rows * V);
+  for (std::size_t r = 0; r < rows; ++r) nodes[r] = static_cast<lg::node_id>(r % layout.nodes);
+  for (std::size_t i = 0; i < dense.size(); ++i) dense[i] = static_cast<std::uint8_t>((i * 7) % 5 != 0);
+  const lg::tensor_view<const T, 2> z(logits.data(), {rows, V});
+  const lg::tensor_view<const T, 2> dy(upstream.data(), {rows, V});
+
+  struct setting {
+    lg::normalization norm;
+    lg::row_mask mask;
+  };
+  const std::vector<setting> settings = {
+      {lg::normalization::block, lg::row_mask::all()},
+      {lg::normalization::full, lg::row_mask::all()},
+      {lg::normalization::block, lg::row_mask::from_dense({dense.data(), {rows, V}})},
+      {lg::normalization::candidate, lg::row_mask::from_candidates({nodes.data(), {rows}})},
+  };
+  for (const auto& [norm, mask] : settings) {
+    INFO("normalization " << lg::to_string(norm) << ", mask kind " << static_cast<int>(mask.kind));
+    check_same_bits<T>(
+        [&](const lg::backends::cpu& backend, std::vector<std::vector<T>>& out) {
+          const lg::tensor_view<T, 2> p(out[0].data(), {rows, V});
+          const lg::tensor_view<T, 2> log_p(out[1].data(), {rows, V});
+          lg::block_softmax<lg::backends::cpu, T>(backend, view, z, p, norm, mask);
+          lg::block_log_softmax<lg::backends::cpu, T>(backend, view, z, log_p, norm, mask);
+          lg::block_softmax_backward<lg::backends::cpu, T>(backend, view, p, dy, {out[2].data(), {rows, V}}, norm, mask);
+          lg::block_log_softmax_backward<lg::backends::cpu, T>(backend, view, log_p, dy, {out[3].data(), {rows, V}}, norm,
+                                                               mask);
+          // The outputs are real: the first group of row 1 (a singleton) has probability 1 unless masked.
+          if (mask.kind == lg::mask_kind::none && norm == lg::normalization::block) CHECK(out[0][V] == T(1));
+        },
+        4, rows * V);
+  }
+}
+
+TEMPLATE_TEST_CASE("cpu: fused NLL and its batch total are bitwise equal on 1 and 2 threads", "[cpu][threads]", float,
+                   double) {
+  using T = TestType;
+  const flat_layout layout;
+  const lg::layout_view view = layout.view();
+  const std::size_t V = layout.tokens();
+  const std::vector<T> logits = random_logits<T>(rows * V, 9);
+  std::vector<lg::token_id> targets(rows);
+  std::vector<T> weights(rows);
+  for (std::size_t r = 0; r < rows; ++r) {
+    targets[r] = r % 11 == 3 ? lg::no_token : static_cast<lg::token_id>((r * 37) % V);
+    weights[r] = static_cast<T>(0.5 + static_cast<double>(r % 4) * 0.25);
+  }
+  for (const lg::regularizer reg : {lg::regularizer{}, lg::regularizer::label_smoothing(0.1),
+                                    lg::regularizer::max_suppression(0.2)}) {
+    for (const lg::normalization norm : {lg::normalization::block, lg::normalization::full}) {
+      INFO("regularizer " << static_cast<int>(reg.kind) << ", normalization " << lg::to_string(norm));
+      check_same_bits<T>(
+          [&](const lg::backends::cpu& backend, std::vector<std::vector<T>>& out) {
+            lg::block_nll_tensors<T> t;
+            t.logits = lg::tensor_view<const T, 2>(logits.data(), {rows, V});
+            t.targets = lg::tensor_view<const lg::token_id, 1>(targets.data(), {rows});
+            t.weights = lg::tensor_view<const T, 1>(weights.data(), {rows});
+            t.loss = lg::tensor_view<T, 1>(out[0].data(), {rows});
+            t.grad_logits = lg::tensor_view<T, 2>(out[1].data(), {rows, V});
+            t.log_normalizer = lg::tensor_view<T, 1>(out[2].data(), {rows});
+            t.total = lg::tensor_view<T, 1>(out[3].data(), {1});
+            lg::block_nll<lg::backends::cpu, T>(backend, view, norm, lg::row_mask::all(), t, reg);
+            CHECK(out[0][3] == T(0));  // row 3 is ignored
+            CHECK(out[3][0] > T(0));
+          },
+          4, rows * V);
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("cpu: GEMM is bitwise equal on 1 and 2 threads", "[cpu][threads][dense]", float, double) {
+  using T = TestType;
+  constexpr std::size_t m = 517, k = 131, n = 67;
+  const std::vector<T> a = random_logits<T>(m * k, 10);
+  const std::vector<T> b = random_logits<T>(k * n, 11);
+  std::vector<T> small_a(a.begin(), a.end());
+  small_a[5] = 1;
+  small_a[17] = 2;  // no infinities in a product
+  std::vector<T> small_b(b.begin(), b.end());
+  small_b[5] = 1;
+  small_b[17] = 2;
+  check_same_bits<T>(
+      [&](const lg::backends::cpu& backend, std::vector<std::vector<T>>& out) {
+        gemm_kernel(backend, lg::transpose::no, lg::transpose::no, T(1), lg::tensor_view<const T, 2>(small_a.data(), {m, k}),
+                    lg::tensor_view<const T, 2>(small_b.data(), {k, n}), T(0), lg::tensor_view<T, 2>(out[0].data(), {m, n}));
+        // Spot check one entry against a plain dot product.
+        T expected = 0;
+        for (std::size_t i = 0; i < k; ++i) expected += small_a[3 * k + i] * small_b[i * n + 4];
+        CHECK(out[0][3 * n + 4] == Approx(expected).epsilon(1e-4));
+      },
+      1, m * n);
+}
