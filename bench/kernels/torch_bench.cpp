@@ -10,7 +10,7 @@
 /// - `padded`:  scatter the row into [rows, G, maxg] filled with -inf,
 ///              `softmax(-1)`, gather back (skipped when the padded tensor
 ///              would exceed 2^28 elements);
-/// - `segment_reduce`: per-group max and sum with `at::_segment_reduce` along
+/// - `segment_reduce`: per-group max and sum with `at::segment_reduce` along
 ///              the token axis, `repeat_interleave` to broadcast them back.
 /// fused block NLL forward + backward (the target's group only, as ours)
 /// - `gather_manual`:   gather each row's target group into [rows, maxg]
@@ -114,15 +114,17 @@ void softmax_padded(const torch_problem& p) {
   auto padded = torch::full({rows, p.groups * p.max_group}, -std::numeric_limits<float>::infinity(), p.logits.options());
   padded.index_copy_(1, p.pad_index, p.logits);
   auto probabilities = torch::softmax(padded.view({rows, p.groups, p.max_group}), -1).view({rows, p.groups * p.max_group});
-  torch::index_select_out(p.out, probabilities, 1, p.pad_index);
+  torch::Tensor out = p.out;  // a handle to the same storage
+  torch::index_select_out(out, probabilities, 1, p.pad_index);
 }
 
 void softmax_segment_reduce(const torch_problem& p) {
-  const auto max = at::_segment_reduce(p.logits, "max", p.lengths_rows, {}, {}, 1, true);
+  const auto max = at::segment_reduce(p.logits, "max", p.lengths_rows, {}, {}, 1, true);
   const auto shifted = p.logits - torch::repeat_interleave(max, p.lengths, 1);
   const auto exps = shifted.exp();
-  const auto sums = at::_segment_reduce(exps, "sum", p.lengths_rows, {}, {}, 1, true);
-  torch::div_out(p.out, exps, torch::repeat_interleave(sums, p.lengths, 1));
+  const auto sums = at::segment_reduce(exps, "sum", p.lengths_rows, {}, {}, 1, true);
+  torch::Tensor out = p.out;
+  torch::div_out(out, exps, torch::repeat_interleave(sums, p.lengths, 1));
 }
 
 /// The target group's logits, -inf padded: [rows, maxg].

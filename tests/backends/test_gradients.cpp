@@ -70,7 +70,7 @@ void check_softmax_gradients(const B& backend, const layout_view& layout, normal
     double sum = 0.0;
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::size_t v = 0; v < layout.tokens; ++v) {
-        if (mask.mask.allows(layout, r, v)) sum += weights(r, v) * out(r, v);
+        if (mask.mask.allows(layout, r, static_cast<token_id>(v))) sum += weights(r, v) * out(r, v);
       }
     }
     return sum;

@@ -99,7 +99,7 @@ TEMPLATE_LIST_TEST_CASE("segmented reductions match brute force, empty segments 
             CHECK(static_cast<double>(out[s]) == brute_force(reduction::min, segment));
           } else {
             // Sums of up to 130 values of magnitude 20: relative to that scale.
-            CHECK(close(static_cast<double>(out[s]), expected, relative_tolerance<T>, 20.0 * (1 + segment.size())));
+            CHECK(close(static_cast<double>(out[s]), expected, relative_tolerance<T>, 20.0 * static_cast<double>(1 + segment.size())));
           }
         }
       }

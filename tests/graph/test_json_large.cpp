@@ -54,7 +54,7 @@ TEST_CASE("100,000 nested brackets are rejected cleanly") {
   CHECK(json_error(open) == "test.json:1:100001: syntax error: unexpected end of input; expected '[', '{', or a literal");
   CHECK(json_error(open + close) == "test.json:1: a labelgraph file is a JSON object, not an array");
   CHECK(json_error(R"({"format": "labelgraph/1", "nodes": [{"name": "r", "kind": "root"}], "edges": )" + open + close + "}") ==
-        "test.json:1: /edges/0: edge must be an array [parent, child], not an array");
+        "test.json:1: /edges/0/0: edge element 0 must be a node name (a string), not an array");
   std::string objects;
   for (std::size_t i = 0; i < depth; ++i) objects += "{\"a\":";
   objects += "1" + std::string(depth, '}');

@@ -170,8 +170,7 @@ def create(args):
     export_sources(source_dir, recipe_class.exports_sources, export)
 
     # conan create: the package, from the exported sources only.
-    for which, folder in (("source", export), ("build", os.path.join(work, "build")),
-                          ("generators", os.path.join(work, "build"))):
+    for which, folder in (("source", export), ("build", work), ("generators", work)):
         recipe.folders.base[which] = folder
     recipe.folders.package_folder = os.path.join(work, "package")
     for method in ("config_options", "configure", "layout", "requirements", "package_id", "validate",

@@ -4,22 +4,15 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <map>
 #include <ranges>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "labelgraph/graph/graph_builder.hpp"
+#include "labelgraph/graph/json.hpp"
 #include "labelgraph/paths.hpp"
 #include "path_checks.hpp"
-
-#if __has_include("labelgraph/graph/json.hpp")
-#include "labelgraph/graph/json.hpp"
-#else
-#include <fstream>
-#include <nlohmann/json.hpp>
-#endif
 
 using namespace labelgraph;
 
@@ -27,29 +20,8 @@ namespace {
 
 const char* const pets_file = LABELGRAPH_SOURCE_DIR "/examples/graphs/pets.json";
 
-#if __has_include("labelgraph/graph/json.hpp")
-label_graph load_pets() { return read_graph_json(pets_file); }
-#else
-// Stand-in until the JSON reader lands: feeds the same file to a builder.
-label_graph load_pets() {
-  std::ifstream in(pets_file);
-  REQUIRE(in);
-  nlohmann::json doc = nlohmann::json::parse(in);
-  graph_builder builder(pets_file);
-  for (const auto& dataset : doc["datasets"]) builder.add_dataset(dataset.get<std::string>());
-  for (const auto& node : doc["nodes"]) {
-    std::string kind = node["kind"];
-    node_kind parsed = kind == "root" ? node_kind::root : kind == "label" ? node_kind::label : node_kind::augmented;
-    builder.add_node(node["name"], parsed, node.value("datasets", std::vector<std::string>{}));
-  }
-  for (const auto& edge : doc["edges"]) builder.add_edge(edge[0].get<std::string>(), edge[1].get<std::string>());
-  for (const auto& [group, members] : doc["groups"].items()) builder.add_group(group, members.get<std::vector<std::string>>());
-  return builder.build();
-}
-#endif
-
 const label_graph& pets() {
-  static const label_graph graph = load_pets();
+  static const label_graph graph = read_graph_json(pets_file);
   return graph;
 }
 

@@ -148,6 +148,7 @@ TEST_CASE("random DAGs: counting and enumeration and classification and ground t
         enumerated.emplace_back(p.begin(), p.end());
       }
       REQUIRE(enumerated.size() == brute.size());
+      REQUIRE(std::set<path>(enumerated.begin(), enumerated.end()).size() == enumerated.size());  // distinct
       REQUIRE(std::set<path>(enumerated.begin(), enumerated.end()) == std::set<path>(brute.begin(), brute.end()));
 
       // Classification: batch, streaming with a shared workspace, and counted.

@@ -88,8 +88,9 @@ public:
     std::uint32_t id = intern(name, stored);
     pending_node& node = nodes_[id];
     if (node.declared) {
-      report({expand(stored),
-              "duplicate node name " + detail::in_quotes(name) + " (first declared at " + expand(node.where).str() + ")",
+      input_location first = expand(node.where);
+      if (first.source == sources_[stored.source]) first.source.clear();  // "line 6: /nodes/1"
+      report({expand(stored), "duplicate node name " + detail::in_quotes(name) + " (first declared at " + first.str() + ")",
               {name}});
       return;
     }

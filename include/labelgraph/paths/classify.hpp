@@ -40,8 +40,8 @@ namespace labelgraph {
 
 /// One path of a target, root..target, with its Def. 3.3 class.
 struct classified_path {
-  std::vector<node_id> nodes;
-  bool deterministic = false;
+  std::vector<node_id> nodes;  ///< root..target
+  bool deterministic = false;  ///< Def. 3.3 class
 };
 
 /// Classifies paths of one target, one at a time, without storing them: build
@@ -72,6 +72,7 @@ public:
   [[nodiscard]] bool has_nondeterministic_path() const noexcept { return !contested_.empty(); }
   /// The groups with at least two members on paths of the target, ascending.
   [[nodiscard]] std::span<const group_id> contested_groups() const noexcept { return contested_; }
+  /// The node whose paths are classified.
   [[nodiscard]] node_id target() const noexcept { return target_; }
 
 private:
@@ -84,8 +85,8 @@ private:
 
 /// How many paths of one target are deterministic and how many are not.
 struct determinism_counts {
-  checked_count deterministic;
-  checked_count nondeterministic;
+  checked_count deterministic;     ///< paths avoiding every contested group
+  checked_count nondeterministic;  ///< all other paths
 };
 
 /// The two counts of `determinism_counts` without enumerating a path: dynamic

@@ -26,17 +26,19 @@ namespace labelgraph {
 /// in which case it is saturated at UINT64_MAX (2^64-1 itself is a legal,
 /// exact count, hence the separate flag).
 struct checked_count {
-  std::uint64_t value = 0;
-  bool overflowed = false;
+  std::uint64_t value = 0;  ///< the count, UINT64_MAX when overflowed
+  bool overflowed = false;  ///< the true count is 2^64 or more
 
   /// a + b, overflowed if either is or if the sum does not fit.
   [[nodiscard]] friend constexpr checked_count operator+(checked_count a, checked_count b) noexcept {
-    checked_count sum;
-    sum.overflowed = a.overflowed || b.overflowed || __builtin_add_overflow(a.value, b.value, &sum.value);
-    if (sum.overflowed) sum.value = std::numeric_limits<std::uint64_t>::max();
-    return sum;
+    constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+    // a + b > max  <=>  b > max - a: tested before adding, so nothing ever wraps (any compiler).
+    if (a.overflowed || b.overflowed || b.value > max - a.value) return {max, true};
+    return {a.value + b.value, false};
   }
+  /// *this = *this + other.
   checked_count& operator+=(checked_count other) noexcept { return *this = *this + other; }
+  /// Same value and same flag.
   [[nodiscard]] friend constexpr bool operator==(checked_count, checked_count) noexcept = default;
 };
 
@@ -52,6 +54,7 @@ namespace detail {
 /// |paths(v)| for every node of one graph; made by `count_paths`.
 class path_counts {
 public:
+  /// No counts; `of` throws `argument_error`. Use `count_paths`.
   path_counts() = default;
 
   /// The exact number of root-to-`node` paths. Throws `limit_error` naming the

@@ -60,6 +60,7 @@ public:
     using difference_type = std::ptrdiff_t;
     using iterator_concept = std::input_iterator_tag;
 
+    /// A singular iterator, equal to the end.
     iterator() = default;
     /// The current path, root..target; valid until the next increment.
     [[nodiscard]] value_type operator*() const noexcept { return range_->path(); }
@@ -68,7 +69,9 @@ public:
       range_->advance();
       return *this;
     }
+    /// Same as `++it` (input iterators return nothing from `it++`).
     void operator++(int) { ++*this; }
+    /// True at the end of the paths.
     [[nodiscard]] friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
       return it.range_ == nullptr || it.range_->done();
     }
@@ -90,6 +93,7 @@ public:
     if (!started_) start();
     return iterator(this);
   }
+  /// The end: iterators compare equal to it once every path is produced.
   [[nodiscard]] std::default_sentinel_t end() const noexcept { return {}; }
 
   /// Cursor form: moves to the first, then the next path; false when there are
@@ -111,8 +115,11 @@ public:
   [[nodiscard]] bool done() const noexcept { return done_; }
   /// Paths produced so far (the current one included).
   [[nodiscard]] std::uint64_t produced() const noexcept { return produced_; }
+  /// The node whose paths are enumerated.
   [[nodiscard]] node_id target() const noexcept { return target_; }
+  /// The graph enumerated (the range holds a handle to it).
   [[nodiscard]] const label_graph& graph() const noexcept { return graph_; }
+  /// The bounds in force.
   [[nodiscard]] const path_limits& limits() const noexcept { return limits_; }
 
 private:

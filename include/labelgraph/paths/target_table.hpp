@@ -40,6 +40,7 @@ using path_index = std::uint64_t;
 /// Token sequences of all paths of all labels, with their determinism flags.
 class target_table {
 public:
+  /// An empty table (no nodes, no paths); use `make_target_table`.
   target_table() = default;
 
   /// Paths in the table (all labels together).

@@ -77,14 +77,27 @@ void for_each_set_range(const normalization_spec& spec, Visit&& visit) {
 }
 
 /// Statistics of one normalisation set S of a row: m = max_S z (NaN ignored,
-/// −inf when S is empty or all −inf), lse = log Σ_S exp z (NaN if S holds a
-/// NaN), |S|, Σ_S z, and the lowest token reaching the maximum.
+/// −inf when S is empty or all −inf), Σ_S exp(z − m) (NaN if S holds a NaN),
+/// |S|, Σ_S z, and the lowest token reaching the maximum.
+///
+/// Probabilities are formed as exp(z − m) / Σ exp(z − m), never as
+/// exp(z − lse): for m = 1e30, lse = m + log Σ rounds to m and would lose the
+/// log Σ term entirely.
 struct set_statistics {
   double max = -infinity;
-  double log_sum_exp = -infinity;
+  double sum_exp = 0.0;
   std::size_t count = 0;
   double sum = 0.0;
   token_id argmax = no_token;
+
+  /// False when S is empty or all −inf: probabilities 0, gradients 0.
+  [[nodiscard]] bool has_mass() const noexcept { return max != -infinity; }
+  /// log Σ_S exp z = m + log Σ exp(z − m); −inf for a set without mass.
+  [[nodiscard]] double log_sum_exp() const noexcept { return has_mass() ? max + std::log(sum_exp) : -infinity; }
+  /// exp(z − m) / Σ exp(z − m).
+  [[nodiscard]] double probability(double z) const noexcept { return std::exp(z - max) / sum_exp; }
+  /// (z − m) − log Σ exp(z − m).
+  [[nodiscard]] double log_probability(double z) const noexcept { return (z - max) - std::log(sum_exp); }
 };
 
 template <class T>
@@ -101,13 +114,11 @@ set_statistics statistics(const normalization_spec& spec, std::size_t row, const
       s.argmax = v;
     }
   }
-  if (s.count == 0 || s.max == -infinity) return s;  // no mass: lse = −inf
-  // lse = m + log Σ exp(z − m): the per-set maximum keeps exp() in range.
-  double sum_exp = 0.0;
+  if (!s.has_mass()) return s;
+  // The per-set maximum keeps every exp() in [0, 1].
   for (std::uint32_t v = first; v < last; ++v) {
-    if (spec.mask.allows(spec.layout, row, v)) sum_exp += std::exp(static_cast<double>(z[v]) - s.max);
+    if (spec.mask.allows(spec.layout, row, v)) s.sum_exp += std::exp(static_cast<double>(z[v]) - s.max);
   }
-  s.log_sum_exp = s.max + std::log(sum_exp);
   return s;
 }
 
@@ -125,8 +136,8 @@ void block_softmax_kernel(const reference&, const normalization_spec& spec, tens
     for_each_set_range(spec, [&](std::uint32_t first, std::uint32_t last) {
       const set_statistics s = statistics(spec, r, z, first, last);
       for (std::uint32_t v = first; v < last; ++v) {
-        const bool has_mass = spec.mask.allows(spec.layout, r, v) && s.log_sum_exp != -infinity;
-        p[v] = has_mass ? static_cast<T>(std::exp(static_cast<double>(z[v]) - s.log_sum_exp)) : T(0);
+        const bool live = spec.mask.allows(spec.layout, r, v) && s.has_mass();
+        p[v] = live ? static_cast<T>(s.probability(static_cast<double>(z[v]))) : T(0);
       }
     });
   }
@@ -143,9 +154,9 @@ void block_log_softmax_kernel(const reference&, const normalization_spec& spec, 
     for_each_set_range(spec, [&](std::uint32_t first, std::uint32_t last) {
       const set_statistics s = statistics(spec, r, z, first, last);
       for (std::uint32_t v = first; v < last; ++v) {
-        const bool has_mass = spec.mask.allows(spec.layout, r, v) && s.log_sum_exp != -infinity;
-        log_p[v] = has_mass ? static_cast<T>(static_cast<double>(z[v]) - s.log_sum_exp)
-                            : -std::numeric_limits<T>::infinity();
+        const bool live = spec.mask.allows(spec.layout, r, v) && s.has_mass();
+        log_p[v] = live ? static_cast<T>(s.log_probability(static_cast<double>(z[v])))
+                        : -std::numeric_limits<T>::infinity();
       }
     });
   }
@@ -232,22 +243,23 @@ void block_nll_kernel(const reference&, const normalization_spec& spec, const re
     const std::uint32_t last = spec.per_group() ? spec.layout.group_end(spec.layout.token_group[t]) : tokens;
     const set_statistics s = statistics(spec, r, z, first, last);
     const double z_t = static_cast<double>(z[t]);
-    const double mean = s.sum / static_cast<double>(s.count);
     const double k = static_cast<double>(s.count);
-    const bool has_mass = s.log_sum_exp != -infinity;
-    double loss = (s.log_sum_exp - z_t) + eps_ls * (z_t - mean) + eps_ms * (s.max - mean);
-    if (!has_mass) loss = infinity;  // every member of N is −inf: p_t = 0
+    const double mean = s.sum / k;
+    // lse − z_t = (m − z_t) + log Σ exp(z − m): the log Σ term survives m = ±1e30.
+    double loss = s.has_mass() ? (s.max - z_t) + std::log(s.sum_exp) : infinity;  // no mass: p_t = 0
+    if (eps_ls != 0.0) loss += eps_ls * (z_t - mean);
+    if (eps_ms != 0.0) loss += eps_ms * (s.max - mean);
     io.loss(r) = w == 0.0 ? T(0) : static_cast<T>(w * loss);
-    if (!io.log_normalizer.empty()) io.log_normalizer(r) = static_cast<T>(s.log_sum_exp);
+    if (!io.log_normalizer.empty()) io.log_normalizer(r) = static_cast<T>(s.log_sum_exp());
     if (io.grad_logits.empty()) continue;
     T* dz = io.grad_logits.row(r);  // may be z itself: every z_v is read before dz_v is written
     for (std::uint32_t v = 0; v < tokens; ++v) {
       const bool in_set = v >= first && v < last && spec.mask.allows(spec.layout, r, v);
-      if (!in_set || !has_mass || w == 0.0) {
+      if (!in_set || !s.has_mass() || w == 0.0) {
         dz[v] = T(0);
         continue;
       }
-      const double p = std::exp(static_cast<double>(z[v]) - s.log_sum_exp);
+      const double p = s.probability(static_cast<double>(z[v]));
       const double target = v == t ? 1.0 : 0.0;
       const double top = v == s.argmax ? 1.0 : 0.0;
       dz[v] = static_cast<T>(w * (p - (1.0 - eps_ls) * target - eps_ls / k + eps_ms * (top - 1.0 / k)));

@@ -25,10 +25,6 @@
 #include <cstdint>
 #include <limits>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
 #include "labelgraph/backends/cpu/simd.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -38,46 +34,6 @@
 #endif
 
 namespace labelgraph::backends::cpu_detail {
-
-#if defined(__AVX512F__)
-/// With AVX-512, a group shorter than a packet is one masked load / store and
-/// one horizontal reduction: no loop, no branch mispredicted per tiny group.
-inline constexpr bool has_masked_packets = true;
-inline __mmask16 first_lanes16(std::uint32_t n) noexcept { return static_cast<__mmask16>((1u << n) - 1u); }
-inline __mmask8 first_lanes8(std::uint32_t n) noexcept { return static_cast<__mmask8>((1u << n) - 1u); }
-inline float masked_max(const float* x, std::uint32_t n) noexcept {
-  return _mm512_reduce_max_ps(_mm512_mask_loadu_ps(_mm512_set1_ps(-std::numeric_limits<float>::infinity()), first_lanes16(n), x));
-}
-inline double masked_max(const double* x, std::uint32_t n) noexcept {
-  return _mm512_reduce_max_pd(_mm512_mask_loadu_pd(_mm512_set1_pd(-std::numeric_limits<double>::infinity()), first_lanes8(n), x));
-}
-inline float masked_sum(const float* x, std::uint32_t n) noexcept {
-  return _mm512_reduce_add_ps(_mm512_maskz_loadu_ps(first_lanes16(n), x));
-}
-inline double masked_sum(const double* x, std::uint32_t n) noexcept {
-  return _mm512_reduce_add_pd(_mm512_maskz_loadu_pd(first_lanes8(n), x));
-}
-/// out = x - shift on the first n lanes.
-inline void masked_shift(const float* x, float* out, float shift, std::uint32_t n) noexcept {
-  _mm512_mask_storeu_ps(out, first_lanes16(n), _mm512_sub_ps(_mm512_maskz_loadu_ps(first_lanes16(n), x), _mm512_set1_ps(shift)));
-}
-inline void masked_shift(const double* x, double* out, double shift, std::uint32_t n) noexcept {
-  _mm512_mask_storeu_pd(out, first_lanes8(n), _mm512_sub_pd(_mm512_maskz_loadu_pd(first_lanes8(n), x), _mm512_set1_pd(shift)));
-}
-/// x *= factor on the first n lanes.
-inline void masked_scale(float* x, float factor, std::uint32_t n) noexcept {
-  _mm512_mask_storeu_ps(x, first_lanes16(n), _mm512_mul_ps(_mm512_maskz_loadu_ps(first_lanes16(n), x), _mm512_set1_ps(factor)));
-}
-inline void masked_scale(double* x, double factor, std::uint32_t n) noexcept {
-  _mm512_mask_storeu_pd(x, first_lanes8(n), _mm512_mul_pd(_mm512_maskz_loadu_pd(first_lanes8(n), x), _mm512_set1_pd(factor)));
-}
-#else
-inline constexpr bool has_masked_packets = false;
-template <class T> T masked_max(const T*, std::uint32_t) noexcept { return T(0); }
-template <class T> T masked_sum(const T*, std::uint32_t) noexcept { return T(0); }
-template <class T> void masked_shift(const T*, T*, T, std::uint32_t) noexcept {}
-template <class T> void masked_scale(T*, T, std::uint32_t) noexcept {}
-#endif
 
 /// A group's token range [begin, end).
 struct token_range {
@@ -98,9 +54,6 @@ inline bool is_allowed(const std::uint8_t* allowed, std::uint32_t token) noexcep
 template <class T>
 inline T range_max(const T* z, token_range range, const std::uint8_t* allowed) noexcept {
   constexpr std::uint32_t W = lanes<T>;
-  if constexpr (has_masked_packets && lanes<T> * sizeof(T) == 64) {
-    if (allowed == nullptr && range.size() < W) return masked_max(z + range.begin, range.size());
-  }
   std::uint32_t v = range.begin;
   T best = minus_infinity<T>;
   if (allowed == nullptr && range.size() >= W) {
@@ -108,8 +61,12 @@ inline T range_max(const T* z, token_range range, const std::uint8_t* allowed) n
     for (; v + W <= range.end; v += W) acc = ei::pmax(acc, ei::ploadu<packet<T>>(z + v));
     best = ei::predux_max(acc);
   }
-  for (; v < range.end; ++v) {
-    if (is_allowed(allowed, v) && z[v] > best) best = z[v];
+  if (allowed == nullptr) {
+    // Branch-free (maxss): a data-dependent branch here mispredicts on every
+    // other token of random logits.
+    for (; v < range.end; ++v) best = std::max(best, z[v]);
+  } else {
+    for (; v < range.end; ++v) best = std::max(best, allowed[v] != 0 ? z[v] : minus_infinity<T>);
   }
   return best;
 }
@@ -118,9 +75,6 @@ inline T range_max(const T* z, token_range range, const std::uint8_t* allowed) n
 template <class T>
 inline T range_sum(const T* x, token_range range) noexcept {
   constexpr std::uint32_t W = lanes<T>;
-  if constexpr (has_masked_packets && lanes<T> * sizeof(T) == 64) {
-    if (range.size() < W) return masked_sum(x + range.begin, range.size());
-  }
   std::uint32_t v = range.begin;
   T total = 0;
   if (range.size() >= W) {
@@ -151,24 +105,22 @@ inline T range_dot(const T* a, const T* b, token_range range) noexcept {
 template <class T>
 inline void range_shift(const T* z, T* out, T shift, token_range range, const std::uint8_t* allowed) noexcept {
   constexpr std::uint32_t W = lanes<T>;
-  if constexpr (has_masked_packets && lanes<T> * sizeof(T) == 64) {
-    if (allowed == nullptr && range.size() < W) return masked_shift(z + range.begin, out + range.begin, shift, range.size());
-  }
   std::uint32_t v = range.begin;
   if (allowed == nullptr) {
     const packet<T> s = ei::pset1<packet<T>>(shift);
     for (; v + W <= range.end; v += W) ei::pstoreu(out + v, ei::psub(ei::ploadu<packet<T>>(z + v), s));
   }
-  for (; v < range.end; ++v) out[v] = is_allowed(allowed, v) ? z[v] - shift : minus_infinity<T>;
+  if (allowed == nullptr) {
+    for (; v < range.end; ++v) out[v] = z[v] - shift;
+  } else {
+    for (; v < range.end; ++v) out[v] = allowed[v] != 0 ? z[v] - shift : minus_infinity<T>;
+  }
 }
 
 /// x[v] *= factor over a range.
 template <class T>
 inline void range_scale(T* x, T factor, token_range range) noexcept {
   constexpr std::uint32_t W = lanes<T>;
-  if constexpr (has_masked_packets && lanes<T> * sizeof(T) == 64) {
-    if (range.size() < W) return masked_scale(x + range.begin, factor, range.size());
-  }
   std::uint32_t v = range.begin;
   const packet<T> f = ei::pset1<packet<T>>(factor);
   for (; v + W <= range.end; v += W) ei::pstoreu(x + v, ei::pmul(ei::ploadu<packet<T>>(x + v), f));
@@ -188,23 +140,43 @@ inline T inverse_or_zero(T sum) noexcept {
   return sum == T(0) ? T(0) : T(1) / sum;
 }
 
-/// Block softmax of one row (paper eq. 3, p_blk(v) = exp z_v / sum_{w in g(v) ∩ M} exp z_w):
+/// Block softmax of `rows` rows (paper eq. 3, p_blk(v) = exp z_v / sum_{w in g(v) ∩ M} exp z_w):
 ///   pass 1, per group: m_g = max_{g ∩ M} z,  y_v = z_v - m_g (-inf outside M)
 ///   pass 2, whole row: y = exp(y)
 ///   pass 3, per group: y_v /= sum_g y   (0 when the sum is 0).
-/// `y` may equal `z`.
+/// Each pass runs over all `rows` rows before the next starts (callers pass
+/// a few rows that fit in L1): the vector exp then never reads a row whose
+/// scalar stores are still in flight (a failed store-to-load forward costs
+/// more than the exp). `y` may equal `z`; `allowed` has the same row stride as
+/// `z` or is nullptr.
+template <class T>
+inline void block_softmax_rows(const T* z, std::size_t z_stride, T* y, std::size_t y_stride, std::size_t rows,
+                               const std::uint32_t* offsets, std::uint32_t groups, const std::uint8_t* const* allowed) noexcept {
+  for (std::size_t r = 0; r < rows; ++r) {
+    const std::uint8_t* row_allowed = allowed == nullptr ? nullptr : allowed[r];
+    for (std::uint32_t g = 0; g < groups; ++g) {
+      const token_range range{offsets[g], offsets[g + 1]};
+      range_shift(z + r * z_stride, y + r * y_stride, group_shift(range_max(z + r * z_stride, range, row_allowed)), range,
+                  row_allowed);
+    }
+  }
+  for (std::size_t r = 0; r < rows; ++r) {
+    T* row = y + r * y_stride;
+    exp_array(row + offsets[0], row + offsets[0], offsets[groups] - offsets[0]);
+  }
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::uint32_t g = 0; g < groups; ++g) {
+      const token_range range{offsets[g], offsets[g + 1]};
+      range_scale(y + r * y_stride, inverse_or_zero(range_sum(y + r * y_stride, range)), range);
+    }
+  }
+}
+
+/// One row of `block_softmax_rows`.
 template <class T>
 inline void block_softmax_row(const T* z, T* y, const std::uint32_t* offsets, std::uint32_t groups,
                               const std::uint8_t* allowed) noexcept {
-  for (std::uint32_t g = 0; g < groups; ++g) {
-    const token_range range{offsets[g], offsets[g + 1]};
-    range_shift(z, y, group_shift(range_max(z, range, allowed)), range, allowed);
-  }
-  exp_array(y + offsets[0], y + offsets[0], offsets[groups] - offsets[0]);
-  for (std::uint32_t g = 0; g < groups; ++g) {
-    const token_range range{offsets[g], offsets[g + 1]};
-    range_scale(y, inverse_or_zero(range_sum(y, range)), range);
-  }
+  block_softmax_rows(z, 0, y, 0, 1, offsets, groups, allowed == nullptr ? nullptr : &allowed);
 }
 
 /// The online 2-pass form, for comparison only (bench/kernels measures it

@@ -5,6 +5,12 @@
 /// in thread-local xtensor containers, grown to the largest row seen and
 /// reused: a steady-state call allocates nothing.
 
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push  // GCC bug 105593 in AVX-512 intrinsics, see row_kernels.hpp
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
 #include <xtensor/xtensor.hpp>
 
 #include <algorithm>
@@ -188,3 +194,7 @@ void block_nll_kernel(const xtensor& /*backend*/, const normalization_spec& spec
 }
 
 }  // namespace labelgraph::backends
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
