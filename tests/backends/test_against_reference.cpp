@@ -149,6 +149,10 @@ void for_float_and_double(Body&& body) {
 TEMPLATE_LIST_TEST_CASE("every softmax-family kernel matches the reference on the pet layout", "[backends][reference]",
                         backends_under_test) {
   const output_layout pets = make_output_layout(pet_graph());
+  // 33 non-root nodes + EOP; groups species 2, hair 3, color 3, size 3, coat 2, cat-breed 12, dog-breed 8, EOP 1.
+  REQUIRE(pets.token_count() == 34);
+  REQUIRE(std::vector<std::uint32_t>(pets.group_offsets().begin(), pets.group_offsets().end()) ==
+          std::vector<std::uint32_t>{0, 2, 5, 8, 11, 13, 25, 33, 34});
   for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
     for_float_and_double([&]<class T>(std::type_identity<T>) {
       INFO((sizeof(T) == 4 ? "float" : "double"));

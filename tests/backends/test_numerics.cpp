@@ -104,7 +104,7 @@ TEMPLATE_LIST_TEST_CASE("per-group maxima: groups at +1000 and -1000 in one row"
   });
 }
 
-TEMPLATE_LIST_TEST_CASE("-inf logits get probability 0, log-probability -inf, gradient 0", "[backends][numerics]",
+TEMPLATE_LIST_TEST_CASE("logits of -inf get probability 0, log-probability -inf, finite gradients", "[backends][numerics]",
                         backends_under_test) {
   for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
     for_float_and_double([&]<class T>(std::type_identity<T>) {

@@ -91,8 +91,8 @@ TEMPLATE_LIST_TEST_CASE("the same seed draws the same samples on every backend",
 
 TEMPLATE_LIST_TEST_CASE("sample frequencies match the rule's probabilities (chi-square, p = 1e-6)",
                         "[backends][sampling]", backends_under_test) {
-  const output_layout pets_layout = make_output_layout(pet_graph());
   const label_graph pets = pet_graph();
+  const output_layout pets_layout = make_output_layout(pets);
   const layout_view view = pets_layout.view();
   // Node "cat": C = {shorthair, longhair, hairless, solid, tabby, point}: two groups of three.
   const node_id cat = pets.at("cat");

@@ -16,56 +16,14 @@
 #include <vector>
 
 #include "backends_under_test.hpp"
-#include "labelgraph/graph/graph_builder.hpp"
+#include "labelgraph/graph/json.hpp"
 #include "labelgraph/ops/ops.hpp"
 #include "labelgraph/paths/output_layout.hpp"
 
 namespace labelgraph::testing {
 
-/// The paper's pet graph, as examples/graphs/pets.json declares it.
-inline label_graph pet_graph() {
-  graph_builder builder("pets");
-  builder.add_dataset("oxford-pet");
-  builder.add_dataset("dogs-vs-cats");
-  builder.add_node("animal", node_kind::root);
-  for (const char* name : {"cat", "dog"}) builder.add_node(name, node_kind::label, {"dogs-vs-cats"});
-  const std::vector<std::pair<std::string, std::vector<std::string>>> groups = {
-      {"species", {"cat", "dog"}},
-      {"hair", {"shorthair", "longhair", "hairless"}},
-      {"color", {"solid", "tabby", "point"}},
-      {"size", {"small", "medium", "large"}},
-      {"coat", {"smooth-coat", "long-coat"}},
-      {"cat-breed", {"abyssinian", "bengal", "egyptian-mau", "british-shorthair", "maine-coon", "persian", "ragdoll",
-                     "birman", "siamese", "bombay", "russian-blue", "sphynx"}},
-      {"dog-breed", {"chihuahua", "pug", "yorkshire-terrier", "beagle", "basset-hound", "samoyed", "great-pyrenees",
-                     "newfoundland"}}};
-  for (std::size_t g = 1; g < 5; ++g) {
-    for (const auto& name : groups[g].second) builder.add_node(name, node_kind::augmented);
-  }
-  for (std::size_t g = 5; g < 7; ++g) {
-    for (const auto& name : groups[g].second) builder.add_node(name, node_kind::label, {"oxford-pet"});
-  }
-  const std::vector<std::pair<const char*, std::vector<const char*>>> children = {
-      {"animal", {"cat", "dog"}},
-      {"cat", {"shorthair", "longhair", "hairless", "solid", "tabby", "point"}},
-      {"dog", {"small", "medium", "large", "smooth-coat", "long-coat"}},
-      {"shorthair", {"abyssinian", "bengal", "egyptian-mau", "british-shorthair", "siamese", "bombay", "russian-blue"}},
-      {"tabby", {"abyssinian", "bengal", "egyptian-mau", "british-shorthair", "maine-coon"}},
-      {"solid", {"british-shorthair", "maine-coon", "persian", "bombay", "russian-blue"}},
-      {"point", {"british-shorthair", "persian", "ragdoll", "birman", "siamese"}},
-      {"longhair", {"maine-coon", "persian", "ragdoll", "birman"}},
-      {"hairless", {"sphynx"}},
-      {"small", {"chihuahua", "pug", "yorkshire-terrier"}},
-      {"medium", {"beagle", "basset-hound"}},
-      {"large", {"samoyed", "great-pyrenees", "newfoundland"}},
-      {"smooth-coat", {"chihuahua", "pug", "beagle", "basset-hound"}},
-      {"long-coat", {"chihuahua", "yorkshire-terrier", "samoyed", "great-pyrenees", "newfoundland"}}};
-  for (const auto& [parent, kids] : children) {
-    for (const char* child : kids) builder.add_edge(parent, child);
-  }
-  for (const auto& [name, members] : groups) builder.add_group(name, members);
-  return builder.build();
-}
+/// The paper's pet graph, read from examples/graphs/pets.json.
+inline label_graph pet_graph() { return read_graph_json(LABELGRAPH_SOURCE_DIR "/examples/graphs/pets.json"); }
 
 /// A layout made directly from flat arrays: random group sizes (singletons
 /// included, EOP last) and random "nodes" whose candidate lists are random
@@ -168,8 +126,8 @@ inline std::vector<node_id> random_nodes(std::mt19937_64& rng, std::size_t rows,
   return result;
 }
 
-/// A random dense mask: each token allowed with probability `density`, and
-/// (to exercise all-masked groups) whole rows of zeros where `rng` says so.
+/// A random dense mask: each token allowed with probability `density` (small
+/// groups are then often masked out entirely).
 inline host_matrix<std::uint8_t> random_dense_mask(std::mt19937_64& rng, std::size_t rows, std::size_t cols,
                                                    double density = 0.6) {
   host_matrix<std::uint8_t> mask(rows, cols);

@@ -25,6 +25,7 @@
 
 #include "labelgraph/error.hpp"
 #include "labelgraph/graph/detail/message_text.hpp"
+#include "labelgraph/graph/detail/name_index.hpp"
 #include "labelgraph/graph/label_graph.hpp"
 
 namespace labelgraph {
@@ -53,7 +54,7 @@ public:
   /// Reserves room for this many nodes and edges (an optimisation only).
   void reserve(std::size_t nodes, std::size_t edges) {
     nodes_.reserve(nodes);
-    index_.reserve(nodes);
+    index_.reserve(nodes, name_of());
     edges_.reserve(edges);
   }
 
@@ -96,7 +97,9 @@ public:
     }
     node.declared = true;
     node.kind = kind;
-    node.datasets = std::move(datasets);
+    node.first_dataset = node_dataset_names_.size();
+    node.dataset_count = static_cast<std::uint32_t>(datasets.size());
+    for (auto& dataset : datasets) node_dataset_names_.push_back(std::move(dataset));
     node.where = std::move(stored);
   }
 
@@ -154,7 +157,8 @@ private:
     std::string name;
     bool declared = false;
     node_kind kind = node_kind::augmented;
-    std::vector<std::string> datasets;
+    std::uint32_t dataset_count = 0;  // its datasets: node_dataset_names_[first_dataset ..][.. dataset_count]
+    std::uint64_t first_dataset = 0;
     stored_location where;  // of the declaration, or of first use
   };
   struct pending_edge {
@@ -185,16 +189,28 @@ private:
     return stored;
   }
 
+  [[nodiscard]] std::span<const std::string> datasets_of(const pending_node& node) const noexcept {
+    return {node_dataset_names_.data() + node.first_dataset, node.dataset_count};
+  }
+
   [[nodiscard]] input_location expand(const stored_location& where) const {
     return {sources_[where.source], where.line, where.pointer};
   }
 
+  /// The name of a node id, for the index.
+  struct node_name_of {
+    const std::vector<pending_node>* nodes;
+    [[nodiscard]] std::string_view operator()(std::uint32_t id) const noexcept { return (*nodes)[id].name; }
+  };
+  [[nodiscard]] node_name_of name_of() const noexcept { return {&nodes_}; }
+
   std::uint32_t intern(std::string_view name, const stored_location& where) {
-    auto it = index_.find(name);
-    if (it != index_.end()) return it->second;
-    auto id = static_cast<std::uint32_t>(nodes_.size());
-    nodes_.push_back({std::string(name), false, node_kind::augmented, {}, where});
-    index_.emplace(std::string(name), id);
+    const std::uint64_t hash = detail::name_index::hash(name);
+    std::uint32_t id = index_.find(name, hash, name_of());
+    if (id != detail::name_index::missing) return id;
+    id = static_cast<std::uint32_t>(nodes_.size());
+    nodes_.push_back({std::string(name), false, node_kind::augmented, 0, 0, where});
+    index_.insert(id, hash, name_of());
     return id;
   }
 
@@ -222,6 +238,7 @@ private:
   };
 
   void check_nodes(std::vector<std::uint32_t>& roots);
+  [[nodiscard]] std::vector<std::uint8_t> repeated_edges() const;
   void check_edges(detail::graph_data& data, rule_reporter& undeclared);
   [[nodiscard]] bool sort_topologically(detail::graph_data& data);
   void find_cycles(const std::vector<std::uint32_t>& indegree_left, const detail::csr<node_id>& parents);
@@ -233,11 +250,12 @@ private:
   [[nodiscard]] std::string undeclared_hint(std::uint32_t node);
   void reset() {
     nodes_ = {};
-    index_ = {};
+    index_.clear();
     edges_ = {};
     edge_locations_ = {};
     groups_ = {};
     datasets_ = {};
+    node_dataset_names_ = {};
     dataset_index_ = {};
     problems_ = {};
     sources_.assign(1, source_);
@@ -248,11 +266,12 @@ private:
   std::vector<std::string> sources_;  // [0] = source_, then any other given
   std::uint32_t last_source_ = 0;
   std::vector<pending_node> nodes_;
-  std::unordered_map<std::string, std::uint32_t, detail::string_hash, std::equal_to<>> index_;
+  detail::name_index index_;  // name -> index in nodes_
   std::vector<pending_edge> edges_;
   std::vector<stored_location> edge_locations_;
   std::vector<pending_group> groups_;
   std::vector<std::string> datasets_;
+  std::vector<std::string> node_dataset_names_;  // the datasets named by nodes, node after node (no vector per node)
   std::unordered_map<std::string, dataset_id, detail::string_hash, std::equal_to<>> dataset_index_;
   std::vector<graph_problem> problems_;
 };
@@ -308,19 +327,20 @@ inline void graph_builder::check_nodes(std::vector<std::uint32_t>& roots) {
     const pending_node& node = nodes_[id];
     if (!node.declared) continue;  // reported at each use (edge, group)
     if (node.kind == node_kind::root) roots.push_back(id);
-    if (node.kind == node_kind::label && node.datasets.empty()) {
+    const auto datasets = datasets_of(node);
+    if (node.kind == node_kind::label && datasets.empty()) {
       label_datasets({expand(node.where),
                       "label node " + detail::in_quotes(node.name) + " names no dataset (a label belongs to at least one)",
                       {node.name}});
     }
-    if (node.kind != node_kind::label && !node.datasets.empty()) {
+    if (node.kind != node_kind::label && !datasets.empty()) {
       label_datasets({expand(node.where),
                       std::string(to_string(node.kind)) + " node " + detail::in_quotes(node.name) + " names datasets; only label nodes belong to datasets",
                       {node.name}});
       continue;
     }
     seen.clear();
-    for (const auto& dataset : node.datasets) {
+    for (const auto& dataset : datasets) {
       if (!dataset_index_.contains(dataset)) {
         label_datasets({expand(node.where),
                         "node " + detail::in_quotes(node.name) + " names undeclared dataset " + detail::in_quotes(dataset) +
@@ -350,16 +370,44 @@ inline void graph_builder::check_nodes(std::vector<std::uint32_t>& roots) {
   }
 }
 
+inline std::vector<std::uint8_t> graph_builder::repeated_edges() const {
+  // Edges bucketed by parent (a counting sort keeps input order inside a
+  // bucket); a child seen twice in one bucket marks the later edge. Linear,
+  // and no hash table: 1,000,000 edges cost a few arrays.
+  const std::size_t n = nodes_.size();
+  std::vector<std::uint64_t> bucket_start(n + 1, 0);
+  for (const pending_edge& edge : edges_) ++bucket_start[edge.from + 1];
+  for (std::size_t v = 0; v < n; ++v) bucket_start[v + 1] += bucket_start[v];
+  std::vector<std::uint32_t> by_parent(edges_.size());
+  {
+    std::vector<std::uint64_t> cursor(bucket_start.begin(), bucket_start.end() - 1);
+    for (std::size_t e = 0; e < edges_.size(); ++e) by_parent[cursor[edges_[e].from]++] = static_cast<std::uint32_t>(e);
+  }
+  std::vector<std::uint8_t> repeated(edges_.size(), 0);
+  std::vector<std::uint32_t> last_parent(n, no_node);  // the parent whose bucket last listed the child
+  for (std::uint32_t parent = 0; parent < n; ++parent) {
+    for (std::uint64_t i = bucket_start[parent]; i < bucket_start[parent + 1]; ++i) {
+      const std::uint32_t e = by_parent[i];
+      if (last_parent[edges_[e].to] == parent) {
+        repeated[e] = 1;
+      } else {
+        last_parent[edges_[e].to] = parent;
+      }
+    }
+  }
+  return repeated;
+}
+
 inline void graph_builder::check_edges(detail::graph_data& data, rule_reporter& undeclared) {
   // Endpoints declared, no self loops, no duplicates, none into the root.
   const std::size_t n = nodes_.size();
   std::vector<std::pair<std::uint32_t, node_id>> child_pairs, parent_pairs;
   child_pairs.reserve(edges_.size());
   parent_pairs.reserve(edges_.size());
-  std::unordered_set<std::uint64_t> seen;
-  seen.reserve(edges_.size());
+  const std::vector<std::uint8_t> repeated = repeated_edges();
   rule_reporter bad_edges(*this, "edge problems");
-  for (const pending_edge& edge : edges_) {
+  for (std::size_t e = 0; e < edges_.size(); ++e) {
+    const pending_edge& edge = edges_[e];
     const pending_node& from = nodes_[edge.from];
     const pending_node& to = nodes_[edge.to];
     auto arrow = [&] { return from.name + " > " + to.name; };
@@ -380,7 +428,7 @@ inline void graph_builder::check_edges(detail::graph_data& data, rule_reporter& 
                  "self-loop on node " + detail::in_quotes(from.name) + " (a label graph must be acyclic)", {from.name}});
       continue;
     }
-    if (!seen.insert((std::uint64_t{edge.from} << 32) | edge.to).second) {
+    if (repeated[e]) {
       bad_edges({expand(edge_locations_[edge.location]), "duplicate edge " + arrow(), {from.name, to.name}});
       continue;
     }
@@ -635,8 +683,34 @@ inline void graph_builder::add_sibling_groups(detail::graph_data& data) {
     std::sort(sorted_parents.begin() + static_cast<std::ptrdiff_t>(data.parents.offsets[node]),
               sorted_parents.begin() + static_cast<std::ptrdiff_t>(data.parents.offsets[node + 1]));
   }
-  std::unordered_set<std::string> used_names(data.group_names.begin(), data.group_names.end());
+  // Generated names can only collide with a declared "siblings of ..." group,
+  // or with each other through a '+' inside node names (parents {"a+b"} and
+  // {"a", "b"}); only then is a set of the names taken needed.
+  const bool collisions_possible =
+      std::any_of(data.group_names.begin(), data.group_names.end(),
+                  [](const std::string& name) { return name.starts_with("siblings of "); }) ||
+      std::any_of(data.names.begin(), data.names.end(),
+                  [](const std::string& name) { return name.find('+') != std::string::npos; });
+  std::unordered_set<std::string> used_names;
+  if (collisions_possible) used_names.insert(data.group_names.begin(), data.group_names.end());
+  // One parent (the common case) indexes an array; larger sets a hash table.
+  std::vector<group_id> by_single_parent(n, no_group);
   std::unordered_map<std::span<const node_id>, group_id, detail::node_span_hash, detail::node_span_equal> by_parents;
+  auto add_group = [&](std::span<const node_id> parents) {
+    // "siblings of cat", "siblings of shorthair+tabby"; "#2", "#3" ... when
+    // that name is taken.
+    std::string name = "siblings of ";
+    for (std::size_t i = 0; i < parents.size(); ++i) name += (i ? "+" : "") + data.names[parents[i]];
+    if (collisions_possible) {
+      std::string unique = name;
+      for (int suffix = 2; used_names.contains(unique); ++suffix) unique = name + " #" + std::to_string(suffix);
+      used_names.insert(unique);
+      name = std::move(unique);
+    }
+    data.group_names.push_back(std::move(name));
+    data.group_declared.push_back(false);
+    return static_cast<group_id>(data.group_names.size() - 1);
+  };
   std::vector<std::pair<std::uint32_t, node_id>> members;
   members.reserve(n);
   for (group_id g = 0; g < data.group_names.size(); ++g) {
@@ -646,20 +720,16 @@ inline void graph_builder::add_sibling_groups(detail::graph_data& data) {
     if (node == data.root || data.node_group[node] != no_group) continue;
     std::span<const node_id> key(sorted_parents.data() + data.parents.offsets[node],
                                  sorted_parents.data() + data.parents.offsets[node + 1]);
-    auto [it, inserted] = by_parents.try_emplace(key, static_cast<group_id>(data.group_names.size()));
-    if (inserted) {
-      // "siblings of cat", "siblings of shorthair+tabby"; "#2", "#3" ... when
-      // that name is taken (a declared group, or '+' inside node names).
-      std::string name = "siblings of ";
-      for (std::size_t i = 0; i < key.size(); ++i) name += (i ? "+" : "") + data.names[key[i]];
-      std::string unique = name;
-      for (int suffix = 2; used_names.contains(unique); ++suffix) unique = name + " #" + std::to_string(suffix);
-      used_names.insert(unique);
-      data.group_names.push_back(std::move(unique));
-      data.group_declared.push_back(false);
+    group_id group = no_group;
+    if (key.size() == 1) {
+      group = by_single_parent[key[0]];
+      if (group == no_group) group = by_single_parent[key[0]] = add_group(key);
+    } else {
+      auto found = by_parents.find(key);
+      group = found != by_parents.end() ? found->second : by_parents.emplace(key, add_group(key)).first->second;
     }
-    data.node_group[node] = it->second;
-    members.emplace_back(it->second, node);
+    data.node_group[node] = group;
+    members.emplace_back(group, node);
   }
   data.group_members = detail::make_csr(data.group_names.size(), members);
 }
@@ -704,7 +774,7 @@ inline label_graph graph_builder::build() {
   data->kinds.reserve(n);
   data->index.reserve(n);
   for (node_id v = 0; v < n; ++v) {
-    for (const auto& dataset : nodes_[v].datasets) node_datasets.emplace_back(v, dataset_index_.find(dataset)->second);
+    for (const auto& dataset : datasets_of(nodes_[v])) node_datasets.emplace_back(v, dataset_index_.find(dataset)->second);
     data->kinds.push_back(nodes_[v].kind);
     data->index.emplace(nodes_[v].name, v);
     data->names.push_back(std::move(nodes_[v].name));

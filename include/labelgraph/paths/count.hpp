@@ -51,7 +51,8 @@ namespace detail {
 }
 }  // namespace detail
 
-/// |paths(v)| for every node of one graph; made by `count_paths`.
+/// |paths(v)| for every node of one graph; made by `count_paths`, immutable,
+/// safe to read from any number of threads.
 class path_counts {
 public:
   /// No counts; `of` throws `argument_error`. Use `count_paths`.

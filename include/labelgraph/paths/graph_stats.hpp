@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "labelgraph/graph/label_graph.hpp"
+#include "labelgraph/paths/ancestors.hpp"
+#include "labelgraph/paths/competing.hpp"
 #include "labelgraph/paths/count.hpp"
 
 namespace labelgraph {
@@ -25,45 +27,6 @@ struct graph_stats {
   std::size_t nondeterministic_labels = 0;  ///< labels with a nondeterministic path
 };
 
-namespace detail {
-
-/// True when some path of `target` is nondeterministic (Def. 3.3). The nodes
-/// of all paths of v are exactly ancestors(v) ∪ {v}, so v has a
-/// nondeterministic path iff one group has two members in that set.
-class nondeterminism_finder {
-public:
-  explicit nondeterminism_finder(const label_graph& graph)
-      : graph_(graph), node_stamp_(graph.node_count(), 0), group_stamp_(graph.group_count(), 0) {}
-
-  [[nodiscard]] bool has_nondeterministic_path(node_id target) {
-    ++search_;
-    stack_.assign(1, target);
-    node_stamp_[target] = search_;
-    while (!stack_.empty()) {
-      node_id node = stack_.back();
-      stack_.pop_back();
-      if (group_id g = graph_.group(node); g != no_group) {
-        if (group_stamp_[g] == search_) return true;
-        group_stamp_[g] = search_;
-      }
-      for (node_id parent : graph_.parents(node)) {
-        if (node_stamp_[parent] != search_) {
-          node_stamp_[parent] = search_;
-          stack_.push_back(parent);
-        }
-      }
-    }
-    return false;
-  }
-
-private:
-  const label_graph& graph_;
-  std::vector<std::uint32_t> node_stamp_, group_stamp_;
-  std::vector<node_id> stack_;
-  std::uint32_t search_ = 0;
-};
-
-}  // namespace detail
 
 [[nodiscard]] inline graph_stats compute_graph_stats(const label_graph& graph) {
   graph_stats stats;
@@ -81,7 +44,7 @@ private:
     stats.max_depth = std::max(stats.max_depth, depth[node]);
   }
   path_counts counts = count_paths(graph);
-  detail::nondeterminism_finder finder(graph);
+  ancestor_walk walk(graph);  // reused: cost linear in each label's ancestors
   for (node_id node = 0; node < graph.node_count(); ++node) {
     if (graph.kind(node) == node_kind::augmented) ++stats.augmented;
     if (!graph.is_label(node)) continue;
@@ -93,7 +56,8 @@ private:
       stats.paths_max = std::max(stats.paths_max, n);
       if (__builtin_add_overflow(stats.paths_total, n, &stats.paths_total)) stats.paths_overflow = true;
     }
-    if (finder.has_nondeterministic_path(node)) ++stats.nondeterministic_labels;
+    // Def. 3.3: some path of the label is nondeterministic iff a group is contested.
+    if (!contested_groups(walk, node).empty()) ++stats.nondeterministic_labels;
   }
   return stats;
 }

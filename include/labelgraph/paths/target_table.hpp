@@ -38,6 +38,7 @@ namespace labelgraph {
 using path_index = std::uint64_t;
 
 /// Token sequences of all paths of all labels, with their determinism flags.
+/// Immutable once made: any number of threads may read one table.
 class target_table {
 public:
   /// An empty table (no nodes, no paths); use `make_target_table`.

@@ -13,6 +13,7 @@
 #include "labelgraph/backend/kernels.hpp"
 #include "labelgraph/backends/cpu/backend.hpp"
 #include "labelgraph/backends/cpu/row_kernels.hpp"
+#include "labelgraph/backends/cpu/tile_kernels.hpp"
 #include "labelgraph/ops/mask.hpp"
 #include "labelgraph/tensor/tensor_view.hpp"
 
@@ -75,12 +76,34 @@ private:
   return nll_regulariser::none;
 }
 
+/// True when a call should take the tiled path of tile_kernels.hpp: block
+/// normalisation without a mask over a layout of tiny groups.
+[[nodiscard]] inline bool use_tiles(const normalization_spec& spec) noexcept {
+  return spec.per_group() && spec.mask.kind == mask_kind::none && prefer_tiles(spec.layout.tokens, spec.layout.groups);
+}
+
+/// The tiled block softmax / log-softmax over all rows.
+template <class T>
+void tiled_kernel(const cpu& backend, const normalization_spec& spec, tensor_view<const T, 2> logits, tensor_view<T, 2> out,
+                  tile_output output) noexcept {
+  backend.for_row_blocks(logits.extent(0), logits.extent(1), [&](std::size_t first, std::size_t last, scratch& work) {
+    block_softmax_tiled(logits.row(first), logits.stride(0), out.row(first), out.stride(0), last - first,
+                        spec.layout.group_offsets, spec.layout.groups, output,
+                        work.values<T>(tile_scratch_size<T>(logits.extent(1))));
+  });
+}
+
 }  // namespace cpu_detail
 
-/// Block softmax (paper eq. 3) of every row: row_kernels.hpp `block_softmax_row`.
+/// Block softmax (paper eq. 3) of every row: tile_kernels.hpp for layouts of
+/// tiny groups, otherwise row_kernels.hpp `block_softmax_row`.
 template <class T>
 void block_softmax_kernel(const cpu& backend, const normalization_spec& spec, tensor_view<const T, 2> logits,
                           tensor_view<T, 2> probabilities) noexcept {
+  if (cpu_detail::use_tiles(spec)) {
+    cpu_detail::tiled_kernel(backend, spec, logits, probabilities, cpu_detail::tile_output::probabilities);
+    return;
+  }
   const cpu_detail::row_sets sets(spec, logits.extent(1));
   backend.for_row_blocks(logits.extent(0), logits.extent(1), [&](std::size_t first, std::size_t last, cpu_detail::scratch& work) {
     for (std::size_t r = first; r < last; ++r) {
@@ -89,10 +112,14 @@ void block_softmax_kernel(const cpu& backend, const normalization_spec& spec, te
   });
 }
 
-/// Block log-softmax of every row: `block_log_softmax_row`.
+/// Block log-softmax of every row: tiles or `block_log_softmax_row`.
 template <class T>
 void block_log_softmax_kernel(const cpu& backend, const normalization_spec& spec, tensor_view<const T, 2> logits,
                               tensor_view<T, 2> log_probabilities) noexcept {
+  if (cpu_detail::use_tiles(spec)) {
+    cpu_detail::tiled_kernel(backend, spec, logits, log_probabilities, cpu_detail::tile_output::log_probabilities);
+    return;
+  }
   const cpu_detail::row_sets sets(spec, logits.extent(1));
   backend.for_row_blocks(logits.extent(0), logits.extent(1), [&](std::size_t first, std::size_t last, cpu_detail::scratch& work) {
     T* row_work = work.values<T>(logits.extent(1) + sets.groups());
@@ -156,11 +183,18 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
         continue;
       }
       const cpu_detail::token_range set = sets.set_of(target);
+      const T weight = t.weights.empty() ? T(1) : t.weights(r);
+      const std::uint8_t* allowed = sets.allowed(r, work);
+      if (grad != nullptr && allowed == nullptr && set.size() <= cpu_detail::lanes<T>) {
+        const auto result = cpu_detail::block_nll_row_one_packet(t.logits.row(r), grad, static_cast<std::uint32_t>(tokens),
+                                                                 set, target, weight, regulariser, epsilon);
+        t.loss(r) = result.loss;
+        if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
+        continue;
+      }
       // Without a gradient output the exps go to a scratch row.
       T* exps = grad != nullptr ? grad : work.values<T>(tokens);
-      const T weight = t.weights.empty() ? T(1) : t.weights(r);
-      const auto result = cpu_detail::block_nll_row(t.logits.row(r), exps, set, target, weight, sets.allowed(r, work),
-                                                    regulariser, epsilon);
+      const auto result = cpu_detail::block_nll_row(t.logits.row(r), exps, set, target, weight, allowed, regulariser, epsilon);
       t.loss(r) = result.loss;
       if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
       if (grad != nullptr) {

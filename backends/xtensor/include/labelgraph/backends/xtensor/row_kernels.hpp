@@ -68,11 +68,20 @@ inline void exp_in_place(T* x, std::size_t first, std::size_t last) noexcept {
   }
 }
 
-/// x[i] = log(x[i]) on [0, n) with xsimd batches (log 0 = -inf).
+/// x[i] = log(x[i]) on [0, n) with xsimd batches (log 0 = -inf); the tail
+/// through a batch padded with ones.
 template <class T>
 inline void log_in_place(T* x, std::size_t n) noexcept {
-  auto values = adapt_row(x, n);
-  xt::noalias(values) = xt::log(values);
+  constexpr std::size_t W = batch_size<T>;
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) xsimd::log(xsimd::batch<T>::load_unaligned(x + i)).store_unaligned(x + i);
+  if (i < n) {
+    alignas(64) std::array<T, W> buffer;
+    buffer.fill(T(1));
+    std::copy(x + i, x + n, buffer.begin());
+    xsimd::log(xsimd::batch<T>::load_aligned(buffer.data())).store_aligned(buffer.data());
+    std::copy(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n - i), x + i);
+  }
 }
 
 /// The ops on one group of an adapted row: xtensor views for groups of at
@@ -188,7 +197,11 @@ void block_softmax_backward_row(const T* y_data, const T* dy_data, T* dz_data, s
     }
     T s = 0;
     for (std::size_t v = b; v < e; ++v) s += y(v) * dy(v);
-    for (std::size_t v = b; v < e; ++v) dz(v) = is_allowed(allowed, v) ? y(v) * (dy(v) - s) : T(0);
+    if (allowed == nullptr) {
+      for (std::size_t v = b; v < e; ++v) dz(v) = y(v) * (dy(v) - s);
+    } else {
+      for (std::size_t v = b; v < e; ++v) dz(v) = allowed[v] != 0 ? y(v) * (dy(v) - s) : T(0);
+    }
   }
 }
 
@@ -214,8 +227,13 @@ void block_log_softmax_backward_row(const T* log_y_data, const T* dy_data, T* dz
       continue;
     }
     T s = 0;
-    for (std::size_t v = b; v < e; ++v) s += is_allowed(allowed, v) ? dy(v) : T(0);
-    for (std::size_t v = b; v < e; ++v) dz(v) = is_allowed(allowed, v) ? dy(v) - p(v) * s : T(0);
+    if (allowed == nullptr) {
+      for (std::size_t v = b; v < e; ++v) s += dy(v);
+      for (std::size_t v = b; v < e; ++v) dz(v) = dy(v) - p(v) * s;
+    } else {
+      for (std::size_t v = b; v < e; ++v) s += allowed[v] != 0 ? dy(v) : T(0);
+      for (std::size_t v = b; v < e; ++v) dz(v) = allowed[v] != 0 ? dy(v) - p(v) * s : T(0);
+    }
   }
 }
 
