@@ -41,6 +41,7 @@ class LabelgraphConan(ConanFile):
     description = ("Header-only C++20 library for training classifiers to predict paths "
                    "through a label graph")
     topics = ("machine-learning", "hierarchical-classification", "label-graph", "header-only")
+    license = "MIT"
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
     options = {f"with_{backend}": [True, False] for backend in BACKENDS}

@@ -17,6 +17,9 @@
 #define LABELGRAPH_THROW(exception) throw exception
 #endif
 
+/// Major version: incompatible API changes.
 #define LABELGRAPH_VERSION_MAJOR 0
+/// Minor version: added functionality.
 #define LABELGRAPH_VERSION_MINOR 1
+/// Patch version: fixes.
 #define LABELGRAPH_VERSION_PATCH 0

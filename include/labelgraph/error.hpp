@@ -22,9 +22,9 @@ public:
 /// Where in an input a problem sits: the file (or another source name), a
 /// 1-based line when known (0 = unknown) and a JSON pointer or field path.
 struct input_location {
-  std::string source;
-  std::size_t line = 0;
-  std::string pointer;
+  std::string source;     ///< file path or other origin; empty when unknown
+  std::size_t line = 0;   ///< 1-based line; 0 when unknown
+  std::string pointer;    ///< JSON pointer or field path, e.g. "/edges/4"
 
   /// "file:line: /pointer" with the parts that are known.
   [[nodiscard]] std::string str() const {
@@ -37,9 +37,9 @@ struct input_location {
 
 /// One violation found in a graph: where, what, and which nodes are involved.
 struct graph_problem {
-  input_location where;
-  std::string message;
-  std::vector<std::string> nodes;
+  input_location where;            ///< where the problem sits
+  std::string message;             ///< what is wrong, in words
+  std::vector<std::string> nodes;  ///< names of the nodes involved
 
   /// One line: "pets.json:12: /edges/4: edge names undeclared node 'tabbby'".
   [[nodiscard]] std::string str() const {
@@ -52,11 +52,14 @@ struct graph_problem {
 /// the first: `what()` is one line per problem.
 class graph_error : public error {
 public:
+  /// All problems found in one input.
   explicit graph_error(std::vector<graph_problem> problems)
       : error(join(problems)), problems_(std::move(problems)) {}
+  /// A single problem.
   explicit graph_error(graph_problem problem)
       : graph_error(std::vector<graph_problem>{std::move(problem)}) {}
 
+  /// Every problem, in the order found.
   [[nodiscard]] const std::vector<graph_problem>& problems() const noexcept { return problems_; }
 
 private:

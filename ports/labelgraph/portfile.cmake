@@ -54,10 +54,4 @@ foreach(backend IN ITEMS cpu xtensor cuda)
 endforeach()
 
 file(INSTALL "${CMAKE_CURRENT_LIST_DIR}/usage" DESTINATION "${CURRENT_PACKAGES_DIR}/share/${PORT}")
-if(EXISTS "${SOURCE_PATH}/LICENSE")
-  vcpkg_install_copyright(FILE_LIST "${SOURCE_PATH}/LICENSE")
-else()
-  message(WARNING "labelgraph: the source has no LICENSE file; share/${PORT}/copyright says so")
-  file(WRITE "${CURRENT_PACKAGES_DIR}/share/${PORT}/copyright"
-       "labelgraph ${VERSION}: no license file was shipped with this source.\n")
-endif()
+vcpkg_install_copyright(FILE_LIST "${SOURCE_PATH}/LICENSE")

@@ -3,6 +3,8 @@
 // generic fallbacks (docs/backends.md).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <random>
 #include <string_view>
 #include <vector>
 
@@ -44,9 +46,6 @@ void block_log_softmax_backward_kernel(const minimal&, const normalization_spec&
                                        tensor_view<const T, 2> dy, tensor_view<T, 2> dz) noexcept {
   block_log_softmax_backward_kernel(backends::reference{}, s, y, dy, dz);
 }
-
-/// Missing `block_nll_kernel`: not a backend yet.
-struct incomplete : minimal {};
 
 template <class T>
 void block_nll_kernel(const minimal&, const normalization_spec& s, const regularizer& reg,

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -365,4 +367,50 @@ TEST_CASE("edit distance and suggestions") {
   CHECK(detail::did_you_mean("zebra", names).empty());
   CHECK(detail::did_you_mean("id", std::vector<std::string>{"kind"}).empty());
   CHECK(detail::in_quotes("a'b\nc") == "'a\\'b\\x0Ac'");
+}
+
+TEST_CASE("write then read gives back random multi-parent graphs with edges in any order") {
+  std::mt19937 rng(7);
+  auto pick = [&rng](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+  for (int round = 0; round < 200; ++round) {
+    const std::size_t n = 2 + pick(30);
+    std::vector<std::pair<std::size_t, std::size_t>> edges;
+    for (std::size_t child = 1; child < n; ++child) {
+      std::set<std::size_t> parents;
+      const std::size_t count = 1 + pick(std::min<std::size_t>(child, 3));
+      while (parents.size() < count) parents.insert(pick(child));
+      for (std::size_t parent : parents) edges.emplace_back(parent, child);
+    }
+    std::shuffle(edges.begin(), edges.end(), rng);
+    graph_builder builder("random");
+    builder.add_dataset("d");
+    builder.add_dataset("e");
+    // Declared in a shuffled order, so node ids differ from the topological order.
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::shuffle(order.begin(), order.end(), rng);
+    for (std::size_t v : order) {
+      if (v == 0) {
+        builder.add_node("n0", node_kind::root);
+      } else if (pick(2) == 0) {
+        builder.add_node("n" + std::to_string(v), node_kind::label, pick(3) == 0 ? std::vector<std::string>{"e", "d"}
+                                                                                  : std::vector<std::string>{"d"});
+      } else {
+        builder.add_node("n" + std::to_string(v), node_kind::augmented);
+      }
+    }
+    for (const auto& [parent, child] : edges) builder.add_edge("n" + std::to_string(parent), "n" + std::to_string(child));
+    // A declared group of leaves (never ancestors of one another).
+    std::vector<std::string> leaves;
+    std::set<std::size_t> has_child;
+    for (const auto& edge : edges) has_child.insert(edge.first);
+    for (std::size_t v = 1; v < n; ++v) {
+      if (!has_child.contains(v) && pick(2) == 0) leaves.push_back("n" + std::to_string(v));
+    }
+    if (!leaves.empty()) builder.add_group("leaves", leaves);
+    label_graph original = builder.build();
+    INFO("round " << round);
+    const std::string text = to_json(original);
+    require_same_graph(original, read_graph_json_string(text));
+  }
 }

@@ -514,7 +514,10 @@ inline void graph_builder::find_cycles(const std::vector<std::uint32_t>& indegre
     report({expand(*where), "cycle: " + text + " (a label graph must be acyclic)", std::move(names)});
   }
   if (unreported != 0) {
-    report({{source_, 0, {}}, "... and more cycles: " + std::to_string(unreported) + " further nodes lie on or below a cycle", {}});
+    report({{source_, 0, {}},
+            "... only the first " + std::to_string(max_cycles) + " cycles are shown; " + std::to_string(unreported) +
+                " further nodes lie on or below a cycle",
+            {}});
   }
 }
 

@@ -23,7 +23,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <unordered_map>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -92,27 +92,39 @@ inline void write_json_string(std::ostream& out, std::string_view text, std::str
 /// comes back unchanged.
 inline std::vector<std::pair<node_id, node_id>> edges_in_file_order(const label_graph& graph) {
   const std::size_t n = graph.node_count();
-  // Edge e = position in the concatenated children rows.
+  // Edge e = position in the concatenated children rows (parent-major).
   std::vector<std::pair<node_id, node_id>> edges;
   edges.reserve(graph.edge_count());
-  std::unordered_map<std::uint64_t, std::uint32_t> edge_of;
-  edge_of.reserve(graph.edge_count());
   for (node_id parent = 0; parent < n; ++parent) {
-    for (node_id child : graph.children(parent)) {
-      edge_of.emplace((std::uint64_t{parent} << 32) | child, static_cast<std::uint32_t>(edges.size()));
-      edges.emplace_back(parent, child);
+    for (node_id child : graph.children(parent)) edges.emplace_back(parent, child);
+  }
+  // The edges of each child's parents row, in that row's order: bucket the
+  // edges by child (counting sort), then place each at its parent's position
+  // in the row. Arrays only, linear in the edges.
+  std::vector<std::uint64_t> row_start(n + 1, 0);
+  for (const auto& edge : edges) ++row_start[edge.second + 1];
+  for (std::size_t v = 0; v < n; ++v) row_start[v + 1] += row_start[v];
+  std::vector<std::uint32_t> by_child(edges.size());
+  {
+    std::vector<std::uint64_t> cursor(row_start.begin(), row_start.end() - 1);
+    for (std::size_t e = 0; e < edges.size(); ++e) by_child[cursor[edges[e].second]++] = static_cast<std::uint32_t>(e);
+  }
+  std::vector<std::uint32_t> parents_row(edges.size());
+  std::vector<std::uint32_t> position_in_row(n, 0);
+  for (node_id child = 0; child < n; ++child) {
+    auto parents = graph.parents(child);
+    for (std::size_t j = 0; j < parents.size(); ++j) position_in_row[parents[j]] = static_cast<std::uint32_t>(j);
+    for (std::uint64_t i = row_start[child]; i < row_start[child + 1]; ++i) {
+      parents_row[row_start[child] + position_in_row[edges[by_child[i]].first]] = by_child[i];
     }
   }
   constexpr std::uint32_t none = 0xFFFFFFFFu;
   std::vector<std::uint32_t> next_in_parents(edges.size(), none);
   std::vector<std::uint8_t> waiting(edges.size(), 0);  // predecessors not yet written (0..2)
   for (node_id child = 0; child < n; ++child) {
-    auto parents = graph.parents(child);
-    for (std::size_t j = 1; j < parents.size(); ++j) {
-      const std::uint32_t before = edge_of.at((std::uint64_t{parents[j - 1]} << 32) | child);
-      const std::uint32_t after = edge_of.at((std::uint64_t{parents[j]} << 32) | child);
-      next_in_parents[before] = after;
-      ++waiting[after];
+    for (std::uint64_t i = row_start[child] + 1; i < row_start[child + 1]; ++i) {
+      next_in_parents[parents_row[i - 1]] = parents_row[i];
+      ++waiting[parents_row[i]];
     }
   }
   std::vector<std::uint8_t> last_in_row(edges.size(), 0);

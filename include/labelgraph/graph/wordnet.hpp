@@ -228,14 +228,17 @@ inline std::string synset_prefix(std::uint32_t offset) { return "synset " + word
 
 }  // namespace detail
 
-/// Reads every noun synset of WordNet 3.0's `data.noun` in `dir` (Debian:
-/// `/usr/share/wordnet`; a path to the file itself is accepted too), in file
-/// order. Malformed lines, duplicate offsets and hypernym pointers to offsets
-/// that are not in the file raise one `graph_error` listing the problems (file,
-/// line, synset offset; at most `graph_builder::max_problems_per_rule` of
-/// them, then a count of the rest).
-[[nodiscard]] inline std::vector<wordnet_synset> read_wordnet_synsets(const std::filesystem::path& dir) {
-  const std::filesystem::path file = detail::wordnet_noun_file(dir);
+namespace detail {
+
+/// The synsets of a `data.noun` and where each offset sits among them.
+struct indexed_synsets {
+  std::vector<wordnet_synset> synsets;
+  std::unordered_map<std::uint32_t, std::size_t> by_offset;
+};
+
+/// `read_wordnet_synsets` plus the offset index `read_wordnet` needs too.
+inline indexed_synsets read_indexed_synsets(const std::filesystem::path& dir) {
+  const std::filesystem::path file = wordnet_noun_file(dir);
   const std::string source = file.string();
   std::ifstream in(file, std::ios::binary);
   if (!in) {
@@ -251,7 +254,8 @@ inline std::string synset_prefix(std::uint32_t offset) { return "synset " + word
     }
   };
 
-  std::vector<wordnet_synset> synsets;
+  indexed_synsets result;
+  std::vector<wordnet_synset>& synsets = result.synsets;
   std::error_code size_unknown;
   const std::uintmax_t bytes = std::filesystem::file_size(file, size_unknown);
   if (!size_unknown) synsets.reserve(static_cast<std::size_t>(bytes / 160));  // WordNet 3.0: ~186 bytes a synset
@@ -261,20 +265,20 @@ inline std::string synset_prefix(std::uint32_t offset) { return "synset " + word
     if (text.starts_with("  ") || text.empty() || text == "\r") continue;  // license header
     wordnet_synset synset;
     synset.line = line;
-    if (detail::parse_wordnet_line(text, synset, why)) {
+    if (parse_wordnet_line(text, synset, why)) {
       synsets.push_back(std::move(synset));
     } else {
-      const bool offset_read = synset.offset != detail::unread_offset;
-      report(line, (offset_read ? detail::synset_prefix(synset.offset) : std::string()) + why);
+      const bool offset_read = synset.offset != unread_offset;
+      report(line, (offset_read ? synset_prefix(synset.offset) : std::string()) + why);
     }
   }
 
-  std::unordered_map<std::uint32_t, std::size_t> by_offset;
+  std::unordered_map<std::uint32_t, std::size_t>& by_offset = result.by_offset;
   by_offset.reserve(synsets.size());
   for (std::size_t s = 0; s < synsets.size(); ++s) {
     auto [it, inserted] = by_offset.emplace(synsets[s].offset, s);
     if (!inserted) {
-      report(synsets[s].line, detail::synset_prefix(synsets[s].offset) + "offset appears twice (first on line " +
+      report(synsets[s].line, synset_prefix(synsets[s].offset) + "offset appears twice (first on line " +
                                   std::to_string(synsets[it->second].line) + ")");
     }
   }
@@ -282,8 +286,8 @@ inline std::string synset_prefix(std::uint32_t offset) { return "synset " + word
     for (const auto* targets : {&synset.hypernyms, &synset.instance_hypernyms}) {
       for (std::uint32_t target : *targets) {
         if (!by_offset.contains(target)) {
-          report(synset.line, detail::synset_prefix(synset.offset) + "hypernym pointer to " +
-                                  wordnet_offset_text(target) + ", which is not a synset in the file");
+          report(synset.line, synset_prefix(synset.offset) + "hypernym pointer to " + wordnet_offset_text(target) +
+                                  ", which is not a synset in the file");
         }
       }
     }
@@ -297,7 +301,19 @@ inline std::string synset_prefix(std::uint32_t offset) { return "synset " + word
                         {}});
   }
   if (!problems.empty()) LABELGRAPH_THROW(graph_error(std::move(problems)));
-  return synsets;
+  return result;
+}
+
+}  // namespace detail
+
+/// Reads every noun synset of WordNet 3.0's `data.noun` in `dir` (Debian:
+/// `/usr/share/wordnet`; a path to the file itself is accepted too), in file
+/// order. Malformed lines, duplicate offsets and hypernym pointers to offsets
+/// that are not in the file raise one `graph_error` listing the problems (file,
+/// line, synset offset; at most `graph_builder::max_problems_per_rule` of
+/// them, then a count of the rest).
+[[nodiscard]] inline std::vector<wordnet_synset> read_wordnet_synsets(const std::filesystem::path& dir) {
+  return detail::read_indexed_synsets(dir).synsets;
 }
 
 /// The WordNet noun DAG as a label graph: one `label` node per synset in
@@ -308,17 +324,14 @@ inline std::string synset_prefix(std::uint32_t offset) { return "synset " + word
 /// `read_wordnet_synsets` does, or as `graph_builder::build()` does when the
 /// pointers do not form a single-rooted DAG.
 [[nodiscard]] inline label_graph read_wordnet(const std::filesystem::path& dir) {
-  const std::vector<wordnet_synset> synsets = read_wordnet_synsets(dir);
+  const auto [synsets, by_offset] = detail::read_indexed_synsets(dir);
   const std::string source = detail::wordnet_noun_file(dir).string();
 
   // Names by position in the file; pointers are resolved through the offset.
   std::vector<std::string> names;
-  std::unordered_map<std::uint32_t, std::size_t> by_offset;
   names.reserve(synsets.size());
-  by_offset.reserve(synsets.size());
   std::size_t edges = 0;
   for (const wordnet_synset& synset : synsets) {
-    by_offset.emplace(synset.offset, names.size());
     names.push_back(wordnet_node_name(synset));
     edges += synset.hypernyms.size() + synset.instance_hypernyms.size();
   }

@@ -17,10 +17,15 @@ namespace labelgraph {
 
 /// Size and shape figures of a graph.
 struct graph_stats {
-  std::size_t nodes = 0, edges = 0, groups = 0, declared_groups = 0, datasets = 0;
-  std::size_t labels = 0, augmented = 0;
+  std::size_t nodes = 0;            ///< |V|
+  std::size_t edges = 0;            ///< |E|
+  std::size_t groups = 0;           ///< all competing groups
+  std::size_t declared_groups = 0;  ///< groups declared in the file
+  std::size_t datasets = 0;         ///< datasets declared
+  std::size_t labels = 0;           ///< label nodes
+  std::size_t augmented = 0;        ///< augmented nodes
   std::size_t max_depth = 0;       ///< edges on the longest root-to-node path
-  std::size_t max_group_size = 0;
+  std::size_t max_group_size = 0;  ///< members of the largest group
   std::uint64_t paths_total = 0;   ///< Σ over label nodes of |paths(v)|
   std::uint64_t paths_max = 0;     ///< max over label nodes of |paths(v)|
   bool paths_overflow = false;     ///< a path figure does not fit in 64 bits
@@ -28,6 +33,7 @@ struct graph_stats {
 };
 
 
+/// Computes every figure of `graph_stats` for a graph.
 [[nodiscard]] inline graph_stats compute_graph_stats(const label_graph& graph) {
   graph_stats stats;
   stats.nodes = graph.node_count();

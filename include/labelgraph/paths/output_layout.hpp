@@ -23,7 +23,9 @@
 
 namespace labelgraph {
 
+/// Index of a decoder output token, 0 .. token_count()-1.
 using token_id = std::uint32_t;
+/// The token of the root (which has none) and of unknown nodes.
 inline constexpr token_id no_token = std::numeric_limits<token_id>::max();
 
 /// Flat, trivially copyable description of a layout for kernels (host or
@@ -38,8 +40,11 @@ struct layout_view {
   const std::uint32_t* candidate_offsets = nullptr;///< [nodes + 1], C(u) of node u
   const token_id* candidate_tokens = nullptr;      ///< ascending within a node
 
+  /// First token of group g.
   LABELGRAPH_HOST_DEVICE std::uint32_t group_begin(std::uint32_t g) const noexcept { return group_offsets[g]; }
+  /// One past the last token of group g.
   LABELGRAPH_HOST_DEVICE std::uint32_t group_end(std::uint32_t g) const noexcept { return group_offsets[g + 1]; }
+  /// |C(node)|.
   LABELGRAPH_HOST_DEVICE std::uint32_t candidate_count(std::uint32_t node) const noexcept {
     return candidate_offsets[node + 1] - candidate_offsets[node];
   }
@@ -50,9 +55,11 @@ class output_layout {
 public:
   output_layout() = default;
 
+  /// V: one token per non-root node, plus EOP.
   [[nodiscard]] std::uint32_t token_count() const noexcept { return static_cast<std::uint32_t>(node_of_token_.size()); }
   /// Groups including EOP's own (the last one).
   [[nodiscard]] std::uint32_t group_count() const noexcept { return static_cast<std::uint32_t>(group_offsets_.size() - 1); }
+  /// The end-of-path token (the last one).
   [[nodiscard]] token_id eop() const noexcept { return token_count() - 1; }
 
   /// The token of a non-root node (`no_token` for the root).
@@ -62,8 +69,11 @@ public:
   /// Layout group of a token; groups [0, group_count()-1) are the graph's
   /// groups with the same ids, the last is EOP's.
   [[nodiscard]] std::uint32_t token_group(token_id token) const noexcept { return token_group_[token]; }
+  /// First token of a layout group; group_offset(group_count()) == token_count().
   [[nodiscard]] std::uint32_t group_offset(std::uint32_t group) const noexcept { return group_offsets_[group]; }
+  /// All group offsets, [group_count() + 1].
   [[nodiscard]] std::span<const std::uint32_t> group_offsets() const noexcept { return group_offsets_; }
+  /// Size of the largest group.
   [[nodiscard]] std::uint32_t max_group_size() const noexcept { return max_group_size_; }
 
   /// C(u): legal next tokens at node u, ascending.
@@ -79,6 +89,7 @@ public:
     }
   }
 
+  /// The flat arrays, for kernels.
   [[nodiscard]] layout_view view() const noexcept {
     return {token_count(),         group_count(),         static_cast<std::uint32_t>(token_of_node_.size()),
             eop(),                 group_offsets_.data(), token_group_.data(),
@@ -86,8 +97,11 @@ public:
   }
 
   // Flat arrays, for mirroring to a device.
+  /// Layout group of every token, [token_count()].
   [[nodiscard]] std::span<const std::uint32_t> token_groups() const noexcept { return token_group_; }
+  /// CSR offsets of the candidate lists, [node_count + 1].
   [[nodiscard]] std::span<const std::uint32_t> candidate_offsets() const noexcept { return candidate_offsets_; }
+  /// CSR items of the candidate lists.
   [[nodiscard]] std::span<const token_id> candidate_tokens() const noexcept { return candidate_tokens_; }
 
 private:

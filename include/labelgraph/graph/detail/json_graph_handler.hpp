@@ -84,7 +84,8 @@ inline void append_pointer_token(std::string& pointer, std::string_view token) {
                                     : "syntax error: " + printable(detail);
   std::string place = source;
   if (line != 0) place += ":" + std::to_string(line) + (column != 0 ? ":" + std::to_string(column) : "");
-  // The location is folded into `source` so that str() prints "file:3:17: ...".
+  // input_location has no column, so line and column are folded into
+  // `source` (line 0) for str() to print "file:3:17: syntax error: ...".
   return {{std::move(place), 0, {}}, std::move(message), {}};
 }
 
@@ -127,8 +128,8 @@ public:
   void finish();
 
   [[nodiscard]] const std::optional<graph_problem>& syntax_error() const noexcept { return syntax_error_; }
-  /// A document that is not a labelgraph/1 object at all (wrong or missing
-  /// format string, top level not an object): reported alone.
+  /// A document that is not a labelgraph/1 object at all (another format
+  /// string, top level not an object): reported alone.
   [[nodiscard]] const std::optional<graph_problem>& format_error() const noexcept { return format_error_; }
 
 private:

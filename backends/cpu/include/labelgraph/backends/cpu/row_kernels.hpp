@@ -280,7 +280,8 @@ inline void block_softmax_backward_row(const T* y, const T* dy, T* dz, const std
 }
 
 /// Log-softmax backward of one row, per group g ∩ M, with p = exp(log p):
-///   dz = dy − p ⊙ sum_{g ∩ M} dy;  0 outside M.
+///   dz = dy − p ⊙ sum_{g ∩ M} dy;  0 outside M and on a set without mass
+///   (all −inf: sum_{g ∩ M} p = 0).
 /// `work` holds V elements; `dz` may equal `dy`.
 template <class T>
 inline void block_log_softmax_backward_row(const T* log_p, const T* dy, T* dz, const std::uint32_t* offsets,
@@ -291,6 +292,10 @@ inline void block_log_softmax_backward_row(const T* log_p, const T* dy, T* dz, c
   for (std::uint32_t g = 0; g < groups; ++g) {
     const token_range range{offsets[g], offsets[g + 1]};
     std::uint32_t v = range.begin;
+    if (allowed == nullptr && range_sum(work, range) == T(0)) {  // a set without mass: gradient 0
+      std::fill(dz + range.begin, dz + range.end, T(0));
+      continue;
+    }
     if (allowed == nullptr) {
       const T s = range_sum(dy, range);
       const packet<T> ps = ei::pset1<packet<T>>(s);
@@ -300,8 +305,12 @@ inline void block_log_softmax_backward_row(const T* log_p, const T* dy, T* dz, c
       for (; v < range.end; ++v) dz[v] = dy[v] - work[v] * s;
     } else {
       T s = 0;
-      for (std::uint32_t u = range.begin; u < range.end; ++u) s += allowed[u] != 0 ? dy[u] : T(0);
-      for (; v < range.end; ++v) dz[v] = allowed[v] != 0 ? dy[v] - work[v] * s : T(0);
+      T mass = 0;
+      for (std::uint32_t u = range.begin; u < range.end; ++u) {
+        s += allowed[u] != 0 ? dy[u] : T(0);
+        mass += allowed[u] != 0 ? work[u] : T(0);
+      }
+      for (; v < range.end; ++v) dz[v] = allowed[v] != 0 && mass != T(0) ? dy[v] - work[v] * s : T(0);
     }
   }
 }

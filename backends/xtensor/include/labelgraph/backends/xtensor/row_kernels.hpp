@@ -100,12 +100,13 @@ struct group_ops {
     }
     return best;
   }
-  /// Σ x over [b, e).
+  /// Σ x over [b, e), accumulated in double (float sums of long groups would
+  /// otherwise drift past the 1e-6 the backends promise against the reference).
   static T sum(const Row& x, std::size_t b, std::size_t e) {
-    if (e - b >= batch_size<T>) return xt::sum(xt::view(x, xt::range(b, e)))();
-    T total = 0;
-    for (std::size_t v = b; v < e; ++v) total += x(v);
-    return total;
+    if (e - b >= batch_size<T>) return static_cast<T>(xt::sum<double>(xt::view(x, xt::range(b, e)))());
+    double total = 0;
+    for (std::size_t v = b; v < e; ++v) total += static_cast<double>(x(v));
+    return static_cast<T>(total);
   }
   /// out = allowed ? z − shift : −inf on [b, e).
   template <class Out>
@@ -205,7 +206,8 @@ void block_softmax_backward_row(const T* y_data, const T* dy_data, T* dz_data, s
   }
 }
 
-/// Log-softmax backward of one row: dz = dy − exp(log y) ⊙ Σ_{g∩M} dy, 0 outside M.
+/// Log-softmax backward of one row: dz = dy − exp(log y) ⊙ Σ_{g∩M} dy, 0 outside M
+/// and 0 on a set without mass (all −inf: Σ_N p = 0).
 /// `work` holds V elements.
 template <class T>
 void block_log_softmax_backward_row(const T* log_y_data, const T* dy_data, T* dz_data, std::size_t length,
@@ -223,15 +225,24 @@ void block_log_softmax_backward_row(const T* log_y_data, const T* dy_data, T* dz
     if (allowed == nullptr && e - b >= batch_size<T>) {
       const auto dyg = xt::view(dy, xt::range(b, e));
       const T s = xt::sum(dyg)();
-      xt::noalias(xt::view(dz, xt::range(b, e))) = dyg - xt::view(p, xt::range(b, e)) * s;
+      if (xt::sum(xt::view(p, xt::range(b, e)))() == T(0)) {
+        xt::view(dz, xt::range(b, e)) = T(0);
+      } else {
+        xt::noalias(xt::view(dz, xt::range(b, e))) = dyg - xt::view(p, xt::range(b, e)) * s;
+      }
       continue;
     }
     T s = 0;
-    if (allowed == nullptr) {
-      for (std::size_t v = b; v < e; ++v) s += dy(v);
+    T mass = 0;  // Σ_N p: 0 for a set without mass, whose gradient is 0
+    for (std::size_t v = b; v < e; ++v) {
+      s += is_allowed(allowed, v) ? dy(v) : T(0);
+      mass += is_allowed(allowed, v) ? p(v) : T(0);
+    }
+    if (mass == T(0)) {
+      xt::view(dz, xt::range(b, e)) = T(0);
+    } else if (allowed == nullptr) {
       for (std::size_t v = b; v < e; ++v) dz(v) = dy(v) - p(v) * s;
     } else {
-      for (std::size_t v = b; v < e; ++v) s += allowed[v] != 0 ? dy(v) : T(0);
       for (std::size_t v = b; v < e; ++v) dz(v) = allowed[v] != 0 ? dy(v) - p(v) * s : T(0);
     }
   }
