@@ -157,15 +157,24 @@ TEMPLATE_LIST_TEST_CASE("all-masked and all -inf groups give zeros, never NaN", 
       require_no_nan(candidates);
       CHECK(candidates.p(0, 5) == T(0));
       CHECK(candidates.p(0, 6) == T(1));
-      // Group A all −inf, no mask: zeros and finite zero gradients although dy ≠ 0.
+      // Group A all −inf, no mask: zeros, finite gradients although dy ≠ 0 (log-softmax: dy passes through).
       const auto dead = row_of<T>({-inf, -inf, -inf, 0.5, -0.5, 1, 1});
-      const auto run = run_all(backend, dead, normalization::block, row_mask::all(), 4);
-      require_no_nan(run);
-      for (std::size_t v = 0; v < 3; ++v) {
-        CHECK(run.p(0, v) == T(0));
-        CHECK(run.dz_softmax(0, v) == T(0));
-        CHECK(run.dz_log(0, v) == T(0));
+      for (normalization norm : {normalization::block, normalization::full}) {
+        const auto run = run_all(backend, dead, norm, row_mask::all(), 4);
+        require_no_nan(run);
+        for (std::size_t v = 0; v < 3; ++v) {
+          CHECK(run.p(0, v) == T(0));
+          CHECK(static_cast<double>(run.log_p(0, v)) == -inf);
+          CHECK(run.dz_softmax(0, v) == T(0));
+          CHECK(run.dz_log(0, v) == static_cast<T>(v + 1));
+          CHECK(run.grad(0, v) == T(0));
+        }
       }
+      // The NLL of a target whose whole set is −inf: infinite loss, zero gradient, no NaN.
+      const auto hopeless = run_all(backend, dead, normalization::block, row_mask::all(), 1);
+      CHECK(static_cast<double>(hopeless.loss[0]) == inf);
+      CHECK(no_nan(hopeless.grad.view()));
+      for (std::size_t v = 0; v < dead.cols; ++v) CHECK(hopeless.grad(0, v) == T(0));
     });
   });
 }

@@ -414,3 +414,14 @@ TEST_CASE("write then read gives back random multi-parent graphs with edges in a
     require_same_graph(original, read_graph_json_string(text));
   }
 }
+
+TEST_CASE("every problem stays on one line whatever the names hold") {
+  auto problems = json_problems(R"({"format": "labelgraph/1", "nodes": [{"name": "r", "kind": "root"},
+    {"name": "a\nb", "kind": "augmented"}, {"name": "c\td", "kind": "augmented"}],
+    "edges": [["r", "a\nb"], ["a\nb", "c\td"], ["c\td", "a\nb"]], "x\ny": 1})");
+  REQUIRE(problems.size() == 2);
+  CHECK(problems[0].str() == "test.json:3: /x\\x0Ay: unknown key 'x\\x0Ay' at the top level (the keys allowed are "
+                             "'format', 'description', 'datasets', 'nodes', 'edges', 'groups')");
+  CHECK(problems[1].str() == "test.json:3: /edges/2: cycle: a\\x0Ab > c\\x09d > a\\x0Ab (a label graph must be acyclic)");
+  CHECK(problems[1].nodes == std::vector<std::string>{"a\nb", "c\td"});
+}

@@ -410,7 +410,7 @@ inline void graph_builder::check_edges(detail::graph_data& data, rule_reporter& 
     const pending_edge& edge = edges_[e];
     const pending_node& from = nodes_[edge.from];
     const pending_node& to = nodes_[edge.to];
-    auto arrow = [&] { return from.name + " > " + to.name; };
+    auto arrow = [&] { return detail::one_line(from.name) + " > " + detail::one_line(to.name); };
     if (!from.declared || !to.declared) {
       const std::uint32_t ends[2] = {edge.from, edge.to};
       const std::size_t distinct_ends = edge.from == edge.to ? 1 : 2;  // a loop on one undeclared name: once
@@ -503,9 +503,9 @@ inline void graph_builder::find_cycles(const std::vector<std::uint32_t>& indegre
         text += " > ... (" + std::to_string(names.size() - 2 * shown_ends) + " more) ...";
         i = names.size() - shown_ends;
       }
-      text += (text.empty() ? "" : " > ") + names[i];
+      text += (text.empty() ? "" : " > ") + detail::one_line(names[i]);
     }
-    text += " > " + names.front();
+    text += " > " + detail::one_line(names.front());
     const stored_location* where = &nodes_[node].where;
     for (const pending_edge& edge : edges_) {
       if (cycle_edges.contains((std::uint64_t{edge.from} << 32) | edge.to)) where = &edge_locations_[edge.location];

@@ -44,7 +44,8 @@ enum class json_type : std::uint8_t { null, boolean, number, string, array, obje
   return "a value";
 }
 
-/// Appends one JSON pointer reference token (RFC 6901: '~' -> "~0", '/' -> "~1").
+/// Appends one JSON pointer reference token (RFC 6901: '~' -> "~0", '/' ->
+/// "~1"; control characters, which no message may hold, as "\xNN").
 inline void append_pointer_token(std::string& pointer, std::string_view token) {
   pointer += '/';
   for (char c : token) {
@@ -52,6 +53,8 @@ inline void append_pointer_token(std::string& pointer, std::string_view token) {
       pointer += "~0";
     } else if (c == '/') {
       pointer += "~1";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      pointer += one_line(std::string_view(&c, 1));
     } else {
       pointer += c;
     }
@@ -67,6 +70,9 @@ inline void append_pointer_token(std::string& pointer, std::string_view token) {
   std::size_t line = fallback_line;
   std::size_t column = 0;
   std::string_view detail = what;
+  if (detail.starts_with("[json.exception.")) {  // nlohmann's "[json.exception.out_of_range.406] ..." tag
+    if (auto end = detail.find("] "); end != std::string_view::npos) detail = detail.substr(end + 2);
+  }
   if (auto at = what.find(" at line "); at != std::string_view::npos) {
     unsigned long long parsed_line = 0;
     unsigned long long parsed_column = 0;

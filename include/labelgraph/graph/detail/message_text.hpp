@@ -12,6 +12,25 @@
 
 namespace labelgraph::detail {
 
+/// `name` with control characters written `\xNN`, so that a problem always
+/// stays on one line whatever bytes a name holds (for unquoted names, as in
+/// "edge cat > dog").
+[[nodiscard]] inline std::string one_line(std::string_view name) {
+  std::string text;
+  text.reserve(name.size());
+  for (char c : name) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02X", byte);
+      text += escaped;
+    } else {
+      text += c;
+    }
+  }
+  return text;
+}
+
 /// `'name'`, with control characters, quotes and backslashes escaped, so that
 /// a problem always stays on one line whatever bytes a name holds.
 [[nodiscard]] inline std::string in_quotes(std::string_view name) {
@@ -53,14 +72,23 @@ namespace labelgraph::detail {
   return result;
 }
 
+/// Rows reused across many distance computations (no allocation per pair).
+struct edit_distance_rows {
+  std::vector<std::size_t> before, previous, current;
+};
+
 /// Optimal-string-alignment distance (Levenshtein plus adjacent
 /// transpositions, so "shorthiar" is 1 away from "shorthair"), or
 /// `limit + 1` as soon as the distance is known to exceed `limit`.
-[[nodiscard]] inline std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
+[[nodiscard]] inline std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit,
+                                               edit_distance_rows& rows) {
   const std::size_t length_gap = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
   if (length_gap > limit) return limit + 1;
   // Three rolling rows: two back (for transpositions), previous, current.
-  std::vector<std::size_t> before(b.size() + 1), previous(b.size() + 1), current(b.size() + 1);
+  auto& [before, previous, current] = rows;
+  before.assign(b.size() + 1, 0);
+  previous.resize(b.size() + 1);
+  current.assign(b.size() + 1, 0);
   for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     current[0] = i;
@@ -80,6 +108,12 @@ namespace labelgraph::detail {
   return std::min(previous[b.size()], limit + 1);
 }
 
+/// `edit_distance` for a single pair.
+[[nodiscard]] inline std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
+  edit_distance_rows rows;
+  return edit_distance(a, b, limit, rows);
+}
+
 /// How many edits a suggestion may be away from what was written: short words
 /// allow fewer, so that "id" does not suggest "kind".
 [[nodiscard]] inline std::size_t suggestion_limit(std::string_view word) noexcept {
@@ -93,10 +127,11 @@ template <class Range>
   const std::size_t limit = suggestion_limit(word);
   std::string_view best;
   std::size_t best_distance = limit + 1;
+  edit_distance_rows rows;
   for (const auto& candidate : candidates) {
     std::string_view name(candidate);
     if (name == word) continue;
-    const std::size_t distance = edit_distance(word, name, best_distance - 1);
+    const std::size_t distance = edit_distance(word, name, best_distance - 1, rows);
     if (distance < best_distance) {
       best_distance = distance;
       best = name;
