@@ -55,15 +55,15 @@
 /// - N(v) is the normalisation set of `normalization_spec` (g(v) ∩ M for
 ///   `block`, M for `full` / `candidate`). Tokens outside M: probability 0,
 ///   log-probability −inf, every gradient 0. A set with no allowed member, or
-///   whose members are all −inf, gives probability 0 (log-probability −inf),
-///   softmax-backward and NLL gradient 0, never NaN. Maxima are taken per set (never one global maximum), so ±1e30
+///   whose members are all −inf, has no mass: probability 0 (log-probability
+///   −inf) and every gradient 0 (log-softmax backward included), never NaN. Maxima are taken per set (never one global maximum), so ±1e30
 ///   logits do not overflow; form p = exp(z − m) / Σ exp(z − m) and
 ///   log p = (z − m) − log Σ exp(z − m), never exp(z − lse): with m = 1e30,
 ///   lse = m + log Σ rounds to m. NaN in one set stays in that set.
 /// - A −inf logit inside M is a legal zero-probability token: p = 0,
 ///   log p = −inf, softmax-backward and NLL gradient 0 (no regulariser); the
 ///   log-softmax backward passes dy through (d log p_v / dz_v = 1 − p_v = 1,
-///   as torch does), also when the whole set is −inf. A regulariser term with ε = 0 is skipped (0·∞ is NaN).
+///   as torch does) -- unless the whole set is −inf (no mass: gradient 0). A regulariser term with ε = 0 is skipped (0·∞ is NaN).
 /// - softmax backward: dz = y ⊙ (dy − Σ_{N} y·dy); log-softmax backward:
 ///   dz = dy − p ⊙ Σ_{N} dy with p = exp(log y).
 /// - fused NLL of row r, target t (`no_token` = ignored: loss 0, gradient 0,

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 #include "labelgraph/backend/concept.hpp"
 #include "labelgraph/error.hpp"

@@ -187,7 +187,10 @@ void block_softmax_backward_kernel(const reference&, const normalization_spec& s
 }
 
 /// dz_v = dy_v − p_v · Σ_{w ∈ N(v)} dy_w with p = exp(log y); 0 outside M.
-/// A −inf logit (p = 0) passes dy through: d log p_v / dz_v = 1 − p_v.
+/// A −inf logit (p = 0) in a set with mass passes dy through
+/// (d log p_v / dz_v = 1 − p_v); a set without mass (log y = −inf
+/// throughout: empty or all −inf, where the derivative is undefined) gets 0,
+/// like a masked-out set.
 template <class T>
 void block_log_softmax_backward_kernel(const reference&, const normalization_spec& spec,
                                        tensor_view<const T, 2> log_probabilities,
@@ -200,12 +203,16 @@ void block_log_softmax_backward_kernel(const reference&, const normalization_spe
     T* dz = grad_logits.row(r);
     for_each_set_range(spec, [&](std::uint32_t first, std::uint32_t last) {
       double dy_sum = 0.0;  // Σ_N dy
+      double mass = 0.0;    // Σ_N p: 1, or 0 for a set without mass
       for (std::uint32_t v = first; v < last; ++v) {
-        if (spec.mask.allows(spec.layout, r, v)) dy_sum += static_cast<double>(dy[v]);
+        if (!spec.mask.allows(spec.layout, r, v)) continue;
+        dy_sum += static_cast<double>(dy[v]);
+        mass += std::exp(static_cast<double>(log_y[v]));
       }
       for (std::uint32_t v = first; v < last; ++v) {
+        const bool live = spec.mask.allows(spec.layout, r, v) && mass != 0.0;
         const double p = std::exp(static_cast<double>(log_y[v]));
-        dz[v] = spec.mask.allows(spec.layout, r, v) ? static_cast<T>(static_cast<double>(dy[v]) - p * dy_sum) : T(0);
+        dz[v] = live ? static_cast<T>(static_cast<double>(dy[v]) - p * dy_sum) : T(0);
       }
     });
   }

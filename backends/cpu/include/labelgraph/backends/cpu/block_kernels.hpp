@@ -185,8 +185,8 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
       const cpu_detail::token_range set = sets.set_of(target);
       const T weight = t.weights.empty() ? T(1) : t.weights(r);
       const std::uint8_t* allowed = sets.allowed(r, work);
-      if (grad != nullptr && allowed == nullptr && set.size() <= cpu_detail::lanes<T>) {
-        const auto result = cpu_detail::block_nll_row_one_packet(t.logits.row(r), grad, static_cast<std::uint32_t>(tokens),
+      if (grad != nullptr && allowed == nullptr && set.size() <= cpu_detail::nll_register_packets * cpu_detail::lanes<T>) {
+        const auto result = cpu_detail::block_nll_row_in_registers(t.logits.row(r), grad, static_cast<std::uint32_t>(tokens),
                                                                  set, target, weight, regulariser, epsilon);
         t.loss(r) = result.loss;
         if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;

@@ -410,33 +410,50 @@ inline nll_row_result<T> block_nll_row(const T* z, T* grad, token_range range,
   return {weight * loss, lse};
 }
 
-/// `block_nll_row` for a set of at most one packet and no mask, written for
-/// speed (a tiny target group — the common case — costs one load, two
-/// horizontal reductions and one exp packet). Unlike `block_nll_row` it writes
-/// the whole gradient row (zeros outside N). Same formulas, same outputs.
+/// Packets a set may span to take `block_nll_row_in_registers`.
+inline constexpr std::uint32_t nll_register_packets = 4;
+
+/// `block_nll_row` for a set of at most `nll_register_packets` packets and no
+/// mask, written for speed: the set is loaded into registers once (lanes past
+/// its end are −inf), then max, exp, sums and the gradient never touch memory
+/// again; the gradient row is zeroed and the set's packets stored over it
+/// (their lanes past the set's end are 0, so whole packets can be stored).
+/// Unlike `block_nll_row` it writes the whole gradient row. Same formulas.
 template <class T>
-inline nll_row_result<T> block_nll_row_one_packet(const T* z, T* grad, std::uint32_t tokens, token_range range,
-                                                  std::uint32_t target, T weight, nll_regulariser regulariser,
-                                                  T epsilon) noexcept {
+inline nll_row_result<T> block_nll_row_in_registers(const T* z, T* grad, std::uint32_t tokens, token_range range,
+                                                    std::uint32_t target, T weight, nll_regulariser regulariser,
+                                                    T epsilon) noexcept {
   using P = packet<T>;
   constexpr std::uint32_t W = lanes<T>;
   const std::uint32_t count = range.size();
-  const bool fits = range.begin + W <= tokens;  // a full packet load stays inside the row
+  const std::uint32_t packets = (count + W - 1) / W;
+  const P minus_inf = ei::pset1<P>(minus_infinity<T>);
+  const P zero = ei::pzero(minus_inf);
+  P x[nll_register_packets];
+  P inside[nll_register_packets];
   alignas(64) T buffer[W];
-  const P inside = ei::pcmp_lt(ei::plset<P>(T(0)), ei::pset1<P>(static_cast<T>(count)));
-  P x;
-  if (fits) {
-    x = ei::ploadu<P>(z + range.begin);
-  } else {
-    for (std::uint32_t k = 0; k < W; ++k) buffer[k] = k < count ? z[range.begin + k] : T(0);
-    x = ei::pload<P>(buffer);
+  P max_packet = minus_inf;
+  for (std::uint32_t i = 0; i < packets; ++i) {
+    const std::uint32_t first = range.begin + i * W;
+    inside[i] = ei::pcmp_lt(ei::plset<P>(static_cast<T>(i * W)), ei::pset1<P>(static_cast<T>(count)));
+    if (first + W <= tokens) {
+      x[i] = ei::ploadu<P>(z + first);
+    } else {  // the last packet of the row: never read past its end
+      for (std::uint32_t k = 0; k < W; ++k) buffer[k] = first + k < tokens ? z[first + k] : T(0);
+      x[i] = ei::pload<P>(buffer);
+    }
+    x[i] = ei::pselect(inside[i], x[i], minus_inf);
+    max_packet = ei::pmax(max_packet, x[i]);
   }
-  x = ei::pselect(inside, x, ei::pset1<P>(minus_infinity<T>));
   const T target_logit = z[target];
-  const T max = ei::predux_max(x);
+  const T max = ei::predux_max(max_packet);
   const T shift = group_shift(max);
-  const P exps = exp_packet(ei::psub(x, ei::pset1<P>(shift)));  // 0 outside N
-  const T sum = ei::predux(exps);
+  P sum_packet = zero;
+  for (std::uint32_t i = 0; i < packets; ++i) {
+    x[i] = exp_packet(ei::psub(x[i], ei::pset1<P>(shift)));  // x now holds exp(z − m), 0 outside N
+    sum_packet = ei::padd(sum_packet, x[i]);
+  }
+  const T sum = ei::predux(sum_packet);
   const T lse = shift + std::log(sum);
   T loss = lse - target_logit;
   T target_pull = 1;
@@ -444,7 +461,9 @@ inline nll_row_result<T> block_nll_row_one_packet(const T* z, T* grad, std::uint
   std::uint32_t argmax = target;
   if (regulariser != nll_regulariser::none) {
     const T uniform = T(1) / static_cast<T>(count);
-    const T mean_logit = ei::predux(ei::pselect(inside, x, ei::pzero(x))) * uniform;
+    T logit_sum = 0;
+    for (std::uint32_t v = range.begin; v < range.end; ++v) logit_sum += z[v];
+    const T mean_logit = logit_sum * uniform;
     spread = epsilon * uniform;
     if (regulariser == nll_regulariser::label_smoothing) {
       loss = (T(1) - epsilon) * loss + epsilon * (lse - mean_logit);
@@ -457,17 +476,19 @@ inline nll_row_result<T> block_nll_row_one_packet(const T* z, T* grad, std::uint
       }
     }
   }
-  const P gradient = ei::pselect(inside,
-                                 ei::pmul(ei::pset1<P>(weight),
-                                          ei::psub(ei::pmul(exps, ei::pset1<P>(inverse_or_zero(sum))), ei::pset1<P>(spread))),
-                                 ei::pzero(x));
+  const P scale = ei::pset1<P>(weight * inverse_or_zero(sum));
+  const P offset = ei::pset1<P>(weight * spread);
+  for (std::uint32_t i = 0; i < packets; ++i) x[i] = ei::pselect(inside[i], ei::psub(ei::pmul(x[i], scale), offset), zero);
   // The set is in registers now: zeroing the row is safe even in place.
   std::fill(grad, grad + tokens, T(0));
-  if (fits) {
-    ei::pstoreu(grad + range.begin, gradient);
-  } else {
-    ei::pstore(buffer, gradient);
-    for (std::uint32_t k = 0; k < count; ++k) grad[range.begin + k] = buffer[k];
+  for (std::uint32_t i = 0; i < packets; ++i) {
+    const std::uint32_t first = range.begin + i * W;
+    if (first + W <= tokens) {
+      ei::pstoreu(grad + first, x[i]);
+    } else {
+      ei::pstore(buffer, x[i]);
+      for (std::uint32_t k = 0; first + k < range.end; ++k) grad[first + k] = buffer[k];
+    }
   }
   grad[target] -= weight * target_pull;
   if (regulariser == nll_regulariser::max_suppression) grad[argmax] += weight * epsilon;
