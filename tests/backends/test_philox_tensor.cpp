@@ -21,7 +21,7 @@ TEST_CASE("philox 4x32-10 reproduces the Random123 known-answer vectors") {
         philox_counter{0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u});
 }
 
-TEST_CASE("philox uniforms are keyed by (seed, row, step) and lie in [0, 1)") {
+TEST_CASE("philox uniforms are keyed by (seed, row, step) and lie in the unit interval") {
   // 53 bits: the largest output maps just below 1, zero maps to 0.
   CHECK(uniform_double({0xffffffffu, 0xffffffffu, 0, 0}) == 1.0 - 0x1.0p-53);
   CHECK(uniform_double({0, 0x7ffu, 0, 0}) == 0.0);  // the low 11 bits are dropped

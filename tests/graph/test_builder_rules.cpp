@@ -103,7 +103,7 @@ TEST_CASE("a group holding a node and its ancestor names both, at the member's l
   CHECK(problems[1].nodes == std::vector<std::string>{"b", "a"});
 }
 
-TEST_CASE("ancestry through several parents is found; unrelated members are fine") {
+TEST_CASE("ancestry through several parents is found and unrelated members are fine") {
   graph_builder builder("memory");
   builder.add_node("r", node_kind::root);
   for (const char* name : {"x", "y", "z", "w"}) builder.add_node(name, node_kind::augmented);

@@ -159,7 +159,7 @@ TEST_CASE("the pet graph reads as the paper draws it") {
   CHECK(graph.datasets(graph.at("tabby")).empty());
 }
 
-TEST_CASE("keys may come in any order; names may be used before they are declared") {
+TEST_CASE("keys may come in any order and names may be used before they are declared") {
   label_graph graph = read_graph_json(valid_folder / "any_key_order.json");
   node_id cat = graph.at("cat");
   REQUIRE(graph.parents(cat).size() == 2);
@@ -169,7 +169,7 @@ TEST_CASE("keys may come in any order; names may be used before they are declare
   CHECK(graph.group_name(graph.group(cat)) == "siblings of small+large");
 }
 
-TEST_CASE("names are unescaped JSON strings; pointers escape '/' and '~'") {
+TEST_CASE("names are unescaped JSON strings and pointers escape slash and tilde") {
   label_graph graph = read_graph_json(valid_folder / "unicode_names.json");
   CHECK(graph.find("caf\xC3\xA9") != no_node);
   CHECK(graph.find("th\xC3\xA9") != no_node);
@@ -266,7 +266,7 @@ TEST_CASE("after a syntax error only the syntax error is reported") {
   CHECK(text == "test.json:4:32: syntax error: unexpected end of input; expected '}'");  // the column after the end
 }
 
-TEST_CASE("a wrong format string is reported alone; a missing one with everything else") {
+TEST_CASE("a wrong format string is reported alone but a missing one with everything else") {
   CHECK(json_error(R"({"format": "labelgraph/2", "kinds": 1, "nodes": []})") ==
         R"(test.json:1: /format: unsupported format 'labelgraph/2': this reader reads "labelgraph/1" files)");
   CHECK(json_error(R"({"format": 1, "nodes": [{"name": "r", "kind": "root"}]})") ==

@@ -56,14 +56,16 @@
 ///   `block`, M for `full` / `candidate`). Tokens outside M: probability 0,
 ///   log-probability −inf, every gradient 0. A set with no allowed member, or
 ///   whose members are all −inf, has no mass: probability 0 (log-probability
-///   −inf) and every gradient 0 (log-softmax backward included), never NaN. Maxima are taken per set (never one global maximum), so ±1e30
-///   logits do not overflow; form p = exp(z − m) / Σ exp(z − m) and
+///   −inf) and every gradient 0 (log-softmax backward included), never NaN.
+/// - Maxima are taken per set (never one global maximum), so ±1e30 logits do
+///   not overflow; form p = exp(z − m) / Σ exp(z − m) and
 ///   log p = (z − m) − log Σ exp(z − m), never exp(z − lse): with m = 1e30,
 ///   lse = m + log Σ rounds to m. NaN in one set stays in that set.
 /// - A −inf logit inside M is a legal zero-probability token: p = 0,
 ///   log p = −inf, softmax-backward and NLL gradient 0 (no regulariser); the
 ///   log-softmax backward passes dy through (d log p_v / dz_v = 1 − p_v = 1,
-///   as torch does) -- unless the whole set is −inf (no mass: gradient 0). A regulariser term with ε = 0 is skipped (0·∞ is NaN).
+///   as torch does), unless the whole set is −inf (no mass: gradient 0).
+///   A regulariser term with ε = 0 is skipped (0·∞ would be NaN).
 /// - softmax backward: dz = y ⊙ (dy − Σ_{N} y·dy); log-softmax backward:
 ///   dz = dy − p ⊙ Σ_{N} dy with p = exp(log y).
 /// - fused NLL of row r, target t (`no_token` = ignored: loss 0, gradient 0,
@@ -72,9 +74,9 @@
 ///     none:            loss = w·(lse − z_t),                              dz = w·(p − 1_t)
 ///     label smoothing: loss = w·[(1−ε)(lse − z_t) + ε(lse − mean_N z)],   dz = w·(p − (1−ε)·1_t − ε/K on N)
 ///     MaxSup:          loss = w·[(lse − z_t) + ε(max_N z − mean_N z)],    dz = w·(p − 1_t + ε·(1_argmax − 1/K on N))
-///   (argmax: lowest token of maximal logit in N). Gradient 0 outside N. A
-///   target whose set has no mass (all −inf): loss +inf, gradient 0, lse −inf. The
-///   per-row loss, the gradient (may be the logits tensor itself: in place),
+///   (argmax: lowest token of maximal logit in N). Gradient 0 outside N.
+///   A target whose set has no mass (all −inf): loss +inf (0 if w = 0),
+///   gradient 0, lse −inf. Outputs: the per-row loss, the gradient (may be the logits tensor itself: in place),
 ///   the per-row lse of N, and the batch total Σ_r loss_r, summed in double
 ///   over fixed chunks of `loss_total_chunk_rows` rows, chunk partials added
 ///   serially in chunk order (deterministic for any thread count).

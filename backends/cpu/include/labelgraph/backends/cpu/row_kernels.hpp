@@ -8,10 +8,14 @@
 /// Every kernel walks a row in a few passes while it sits in L1/L2 (the
 /// 3-pass softmax: max, exp, normalise; DESIGN.md section 5 asks to measure it
 /// against the online 2-pass form: `block_softmax_row_online` below, measured
-/// by bench/kernels). Per-group work (max, sum, scale) is scalar for groups
-/// shorter than one packet and vectorised for longer ones; the exps of a row
-/// are always one vectorised pass over the whole row, so that tiny groups
-/// (the pet graph: 2, 3, 3, 12, ...) still get 16 exps per instruction.
+/// by bench/kernels: the 3-pass form is 3.4-4.8x faster). Per-group work
+/// (max, sum, scale) is scalar for groups shorter than one packet and
+/// vectorised for longer ones; the exps of a row are always one vectorised
+/// pass over the whole row, so that tiny groups (the pet graph: 2, 3, 3, 12,
+/// ...) still get 16 exps per instruction. AVX-512 masked loads / stores with
+/// horizontal reductions for the short groups were measured 2x slower on
+/// Zen 4 than these scalar loops; layouts of tiny groups take the transposed
+/// path of tile_kernels.hpp instead. docs/performance.md has the figures.
 ///
 /// A token is *allowed* when `allowed == nullptr` or `allowed[v] != 0`; tokens
 /// outside the mask get probability 0, log-probability -inf and gradient 0. A
@@ -367,6 +371,10 @@ inline nll_row_result<T> block_nll_row(const T* z, T* grad, token_range range,
     }
   }
   const T target_logit = z[target];
+  if (max == minus_infinity<T>) {  // a set without mass (all −inf or masked): p_t = 0
+    std::fill(grad + range.begin, grad + range.end, T(0));
+    return {weight == T(0) ? T(0) : weight * std::numeric_limits<T>::infinity(), minus_infinity<T>};
+  }
   // Pass 2: e = exp(z − m) into the gradient row (N's logits are no longer needed).
   const T shift = group_shift(max);
   range_shift(z, grad, shift, range, allowed);
@@ -407,7 +415,7 @@ inline nll_row_result<T> block_nll_row(const T* z, T* grad, token_range range,
   }
   grad[target] -= weight * target_pull;
   if (regulariser == nll_regulariser::max_suppression) grad[argmax] += weight * epsilon;
-  return {weight * loss, lse};
+  return {weight == T(0) ? T(0) : weight * loss, lse};
 }
 
 /// Packets a set may span to take `block_nll_row_in_registers`.
@@ -447,6 +455,10 @@ inline nll_row_result<T> block_nll_row_in_registers(const T* z, T* grad, std::ui
   }
   const T target_logit = z[target];
   const T max = ei::predux_max(max_packet);
+  if (max == minus_infinity<T>) {  // a set without mass: p_t = 0, infinite loss, zero gradient
+    std::fill(grad, grad + tokens, T(0));
+    return {weight == T(0) ? T(0) : weight * std::numeric_limits<T>::infinity(), minus_infinity<T>};
+  }
   const T shift = group_shift(max);
   P sum_packet = zero;
   for (std::uint32_t i = 0; i < packets; ++i) {
@@ -492,7 +504,7 @@ inline nll_row_result<T> block_nll_row_in_registers(const T* z, T* grad, std::ui
   }
   grad[target] -= weight * target_pull;
   if (regulariser == nll_regulariser::max_suppression) grad[argmax] += weight * epsilon;
-  return {weight * loss, lse};
+  return {weight == T(0) ? T(0) : weight * loss, lse};
 }
 
 }  // namespace labelgraph::backends::cpu_detail

@@ -2,11 +2,12 @@
 /// \file
 /// Row kernels of the xtensor backend, written with xtensor: every row is an
 /// `xt::adapt`ed view of the caller's memory (no copy), a group is an
-/// `xt::view(row, xt::range(begin, end))`, reductions are `xt::amax` /
-/// `xt::sum`, updates are xtensor expressions; the exps of a row are one pass
-/// of xsimd batches (`xsimd::exp`). Groups shorter than one batch are walked
-/// element by element through the adaptor: building a view and a reducer for
-/// two or three tokens costs more than the arithmetic.
+/// `xt::view(row, xt::range(begin, end))`, updates of long groups are xtensor
+/// expressions on those views, reductions and the exps / logs of a row are
+/// xsimd batches over the adaptor's storage (xtensor's lazy reducers walk a
+/// stepper element by element: 5x slower, measured). Groups shorter than one
+/// batch are walked element by element over the adaptor's storage: building a
+/// view for two or three tokens costs more than the arithmetic.
 ///
 /// The algorithm is the cpu backend's 3-pass form (max per group, exp over the
 /// row, normalise per group; see backends/cpu/.../row_kernels.hpp for the
@@ -84,6 +85,56 @@ inline void log_in_place(T* x, std::size_t n) noexcept {
   }
 }
 
+/// max of x[0, n), n >= one batch, by xsimd batches.
+template <class T>
+inline T batch_max(const T* x, std::size_t n) noexcept {
+  constexpr std::size_t W = batch_size<T>;
+  auto best = xsimd::batch<T>::load_unaligned(x);
+  std::size_t i = W;
+  for (; i + W <= n; i += W) best = xsimd::max(best, xsimd::batch<T>::load_unaligned(x + i));
+  alignas(64) std::array<T, W> lanes;
+  best.store_aligned(lanes.data());
+  T result = lanes[0];
+  for (std::size_t k = 1; k < W; ++k) result = std::max(result, lanes[k]);  // xsimd 8 has no horizontal max
+  for (; i < n; ++i) result = std::max(result, x[i]);
+  return result;
+}
+
+/// Σ x[0, n), n >= one batch, by xsimd batches; float sums are accumulated in
+/// double (long float sums would otherwise drift past the 1e-6 the backends
+/// promise against the reference).
+template <class T>
+inline T batch_sum(const T* x, std::size_t n) noexcept {
+  constexpr std::size_t W = batch_size<T>;
+  xsimd::batch<T> partial(T(0));
+  double total = 0;
+  std::size_t i = 0;
+  for (std::size_t block = 0; i + W <= n; i += W) {
+    partial += xsimd::batch<T>::load_unaligned(x + i);
+    if (++block % 16 == 0) {  // flush to double every 16 batches
+      total += static_cast<double>(xsimd::hadd(partial));
+      partial = xsimd::batch<T>(T(0));
+    }
+  }
+  total += static_cast<double>(xsimd::hadd(partial));
+  for (; i < n; ++i) total += static_cast<double>(x[i]);
+  return static_cast<T>(total);
+}
+
+/// Σ a·b over [0, n), n >= one batch, by xsimd batches.
+template <class T>
+inline T batch_dot(const T* a, const T* b, std::size_t n) noexcept {
+  constexpr std::size_t W = batch_size<T>;
+  xsimd::batch<T> partial(T(0));
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) {
+    partial = xsimd::fma(xsimd::batch<T>::load_unaligned(a + i), xsimd::batch<T>::load_unaligned(b + i), partial);
+  }
+  T total = xsimd::hadd(partial);
+  for (; i < n; ++i) total += a[i] * b[i];
+  return total;
+}
+
 /// The ops on one group of an adapted row: xtensor views for groups of at
 /// least one batch, the adaptor's elements for shorter ones.
 template <class Row>
@@ -91,21 +142,29 @@ struct group_ops {
   using value_type = typename std::decay_t<Row>::value_type;
   using T = value_type;
 
-  /// max over the allowed tokens of [b, e) (-inf when none).
+  /// max over the allowed tokens of [b, e) (-inf when none). Long groups: xsimd
+  /// batches over the adaptor's storage (xtensor's lazy `amax` walks a stepper
+  /// element by element, 5x slower here).
   static T max(const Row& z, std::size_t b, std::size_t e, const std::uint8_t* allowed) {
-    if (allowed == nullptr && e - b >= batch_size<T>) return xt::amax(xt::view(z, xt::range(b, e)))();
+    if (allowed == nullptr && e - b >= batch_size<T>) return batch_max(z.data() + b, e - b);
+    // Short groups: the adaptor's storage directly (element access through
+    // the adaptor's strides measured 3x slower in these tiny loops).
+    const T* values = z.data();
     T best = minus_infinity<T>;
-    for (std::size_t v = b; v < e; ++v) {
-      if (is_allowed(allowed, v) && z(v) > best) best = z(v);
+    if (allowed == nullptr) {
+      for (std::size_t v = b; v < e; ++v) best = std::max(best, values[v]);
+    } else {
+      for (std::size_t v = b; v < e; ++v) best = std::max(best, allowed[v] != 0 ? values[v] : minus_infinity<T>);
     }
     return best;
   }
   /// Σ x over [b, e), accumulated in double (float sums of long groups would
   /// otherwise drift past the 1e-6 the backends promise against the reference).
   static T sum(const Row& x, std::size_t b, std::size_t e) {
-    if (e - b >= batch_size<T>) return static_cast<T>(xt::sum<double>(xt::view(x, xt::range(b, e)))());
+    if (e - b >= batch_size<T>) return batch_sum(x.data() + b, e - b);
+    const T* values = x.data();
     double total = 0;
-    for (std::size_t v = b; v < e; ++v) total += static_cast<double>(x(v));
+    for (std::size_t v = b; v < e; ++v) total += static_cast<double>(values[v]);
     return static_cast<T>(total);
   }
   /// out = allowed ? z − shift : −inf on [b, e).
@@ -115,7 +174,9 @@ struct group_ops {
       xt::noalias(xt::view(out, xt::range(b, e))) = xt::view(z, xt::range(b, e)) - amount;
       return;
     }
-    for (std::size_t v = b; v < e; ++v) out(v) = is_allowed(allowed, v) ? z(v) - amount : minus_infinity<T>;
+    const T* in = z.data();
+    T* result = out.data();
+    for (std::size_t v = b; v < e; ++v) result[v] = is_allowed(allowed, v) ? in[v] - amount : minus_infinity<T>;
   }
   /// x *= factor on [b, e).
   template <class Out>
@@ -124,7 +185,8 @@ struct group_ops {
       xt::view(x, xt::range(b, e)) *= factor;
       return;
     }
-    for (std::size_t v = b; v < e; ++v) x(v) *= factor;
+    T* values = x.data();
+    for (std::size_t v = b; v < e; ++v) values[v] *= factor;
   }
 };
 
@@ -192,16 +254,16 @@ void block_softmax_backward_row(const T* y_data, const T* dy_data, T* dz_data, s
     if (allowed == nullptr && e - b >= batch_size<T>) {
       const auto yg = xt::view(y, xt::range(b, e));
       const auto dyg = xt::view(dy, xt::range(b, e));
-      const T s = xt::sum(yg * dyg)();
+      const T s = batch_dot(y.data() + b, dy.data() + b, e - b);
       xt::noalias(xt::view(dz, xt::range(b, e))) = yg * (dyg - s);
       continue;
     }
     T s = 0;
-    for (std::size_t v = b; v < e; ++v) s += y(v) * dy(v);
+    for (std::size_t v = b; v < e; ++v) s += y_data[v] * dy_data[v];
     if (allowed == nullptr) {
-      for (std::size_t v = b; v < e; ++v) dz(v) = y(v) * (dy(v) - s);
+      for (std::size_t v = b; v < e; ++v) dz_data[v] = y_data[v] * (dy_data[v] - s);
     } else {
-      for (std::size_t v = b; v < e; ++v) dz(v) = allowed[v] != 0 ? y(v) * (dy(v) - s) : T(0);
+      for (std::size_t v = b; v < e; ++v) dz_data[v] = allowed[v] != 0 ? y_data[v] * (dy_data[v] - s) : T(0);
     }
   }
 }
@@ -224,8 +286,8 @@ void block_log_softmax_backward_row(const T* log_y_data, const T* dy_data, T* dz
     const std::size_t e = offsets[g + 1];
     if (allowed == nullptr && e - b >= batch_size<T>) {
       const auto dyg = xt::view(dy, xt::range(b, e));
-      const T s = xt::sum(dyg)();
-      if (xt::sum(xt::view(p, xt::range(b, e)))() == T(0)) {
+      const T s = batch_sum(dy.data() + b, e - b);
+      if (batch_sum(p.data() + b, e - b) == T(0)) {
         xt::view(dz, xt::range(b, e)) = T(0);
       } else {
         xt::noalias(xt::view(dz, xt::range(b, e))) = dyg - xt::view(p, xt::range(b, e)) * s;
@@ -290,6 +352,10 @@ nll_row_result<T> block_nll_row(const T* z_data, T* grad_data, std::size_t lengt
     }
   }
   const T target_logit = z(target);
+  if (max == minus_infinity<T>) {  // a set without mass (all −inf or masked): p_t = 0
+    xt::view(grad, xt::range(b, e)) = T(0);
+    return {weight == T(0) ? T(0) : weight * std::numeric_limits<T>::infinity(), minus_infinity<T>};
+  }
   // Pass 2: e = exp(z − m) into the gradient, s = Σ e.
   const T shift = group_shift(max);
   ops::shift(z, grad, shift, b, e, allowed);
@@ -319,7 +385,7 @@ nll_row_result<T> block_nll_row(const T* z_data, T* grad_data, std::size_t lengt
   }
   grad(target) -= weight * target_pull;
   if (regulariser == 2) grad(argmax) += weight * epsilon;
-  return {weight * loss, lse};
+  return {weight == T(0) ? T(0) : weight * loss, lse};
 }
 
 }  // namespace labelgraph::backends::xtensor_detail
