@@ -4,16 +4,23 @@
 #
 #   cmake --build build/dev --target docs
 #
-# Included at the end of the top-level CMakeLists.txt.
+# Included at the end of the top-level CMakeLists.txt, and earlier by
+# tests/docs (whose ctest `docs.doxygen` runs the same Doxyfile): whichever
+# comes first defines everything. It leaves behind, for that test,
+#   LABELGRAPH_DOCS_DOXYFILE     the configured Doxyfile (unset: no docs here)
+#   LABELGRAPH_DOCS_UNAVAILABLE  why there are no docs (option off, no Doxygen)
+include_guard(GLOBAL)
 
 option(LABELGRAPH_BUILD_DOCS "Add the `docs` target (Doxygen; not built by default)" ${PROJECT_IS_TOP_LEVEL})
 if(NOT LABELGRAPH_BUILD_DOCS)
+  set(LABELGRAPH_DOCS_UNAVAILABLE "LABELGRAPH_BUILD_DOCS is OFF")
   return()
 endif()
 
 find_package(Doxygen 1.9 QUIET)
 if(NOT TARGET Doxygen::doxygen)
-  message(STATUS "labelgraph: Doxygen 1.9 or newer not found, no `docs` target")
+  set(LABELGRAPH_DOCS_UNAVAILABLE "Doxygen 1.9 or newer not found (Debian: doxygen)")
+  message(STATUS "labelgraph: ${LABELGRAPH_DOCS_UNAVAILABLE}, no `docs` target")
   return()
 endif()
 
@@ -31,10 +38,11 @@ list(TRANSFORM _labelgraph_include_roots PREPEND "\"")
 list(TRANSFORM _labelgraph_include_roots APPEND "\"")
 list(JOIN _labelgraph_include_roots " " LABELGRAPH_DOCS_INCLUDE_ROOTS)
 set(LABELGRAPH_DOCS_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/docs")
+set(LABELGRAPH_DOCS_DOXYFILE "${PROJECT_BINARY_DIR}/docs/Doxyfile")
 
-configure_file("${PROJECT_SOURCE_DIR}/docs/Doxyfile.in" "${PROJECT_BINARY_DIR}/docs/Doxyfile" @ONLY)
+configure_file("${PROJECT_SOURCE_DIR}/docs/Doxyfile.in" "${LABELGRAPH_DOCS_DOXYFILE}" @ONLY)
 add_custom_target(docs
-  COMMAND Doxygen::doxygen "${PROJECT_BINARY_DIR}/docs/Doxyfile"
+  COMMAND Doxygen::doxygen "${LABELGRAPH_DOCS_DOXYFILE}"
   WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}"
   COMMENT "Doxygen: ${LABELGRAPH_DOCS_OUTPUT_DIRECTORY}/html (warnings are errors)"
   VERBATIM)

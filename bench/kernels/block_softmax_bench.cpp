@@ -2,10 +2,12 @@
 /// Block-softmax kernel benchmarks: every backend (reference on 1 thread, cpu
 /// and xtensor on 1 and 2), the four shapes of shapes.hpp, float, plus a
 /// STREAM-style copy of the same bytes in the same run, the exp of the cpu
-/// backend against Eigen's, and the 3-pass softmax against the online 2-pass
-/// form. Bytes processed = bytes read + bytes written by the op's tensors
-/// (softmax: logits in, probabilities out; backward: y and dy in, dz out; fused
-/// NLL: logits in, gradient out), so GB/s compares directly with the copy.
+/// backend against Eigen's, the 3-pass softmax against the online 2-pass
+/// form, and the zero fill of a gradient (the floor of the fused NLL). Bytes
+/// processed = bytes read + bytes written by the op's tensors (softmax: logits
+/// in, probabilities out; backward: y and dy in, dz out; fused NLL: logits in,
+/// gradient out; zero fill: the gradient out), so GB/s compares directly with
+/// the copy.
 ///
 ///     block_softmax_bench --benchmark_format=json > kernels.json
 ///
@@ -15,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -136,6 +139,24 @@ void register_copy(int threads, problem& p) {
   })->UseRealTime();
 }
 
+/// The floor of the fused NLL's gradient output: zeroing [rows, V] (one
+/// `memset` per row block on the cpu backend's arena, so glibc picks ordinary
+/// or non-temporal stores as it does for torch's `zeros`). Any fused NLL that
+/// returns a dense gradient, ours or libtorch's, writes at least these bytes.
+void register_zero_fill(int threads, problem& p) {
+  const std::string name = "zero_fill/memset/threads:" + std::to_string(threads) + "/" + p.shape->name;
+  benchmark::RegisterBenchmark(name.c_str(), [threads, &p](benchmark::State& state) {
+    const lg::backends::cpu b(threads);
+    for (auto _ : state) {
+      b.for_row_blocks(p.rows(), p.tokens(), [&](std::size_t first, std::size_t last, auto&) {
+        std::memset(p.output.data() + first * p.tokens(), 0, (last - first) * p.tokens() * sizeof(float));
+      });
+      benchmark::ClobberMemory();
+    }
+    finish(state, p, 1);
+  })->UseRealTime();
+}
+
 /// The 3-pass row kernel of the cpu backend against the online 2-pass form,
 /// one thread, no TBB: which one to ship is a measurement (DESIGN.md section 5).
 void register_softmax_forms(problem& p) {
@@ -197,6 +218,7 @@ int main(int argc, char** argv) {
   register_exp();
   for (auto& p : problems) {
     for (int threads : {1, 2}) register_copy(threads, p);
+    for (int threads : {1, 2}) register_zero_fill(threads, p);
 #if defined(LABELGRAPH_BENCH_REFERENCE)
     register_ops("reference/threads:1", lg::backends::reference{}, p);
 #endif

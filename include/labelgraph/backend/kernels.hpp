@@ -36,6 +36,11 @@
 ///     void segmented_reduce_kernel(const B&, reduction, tensor_view<const T, 1> values,
 ///                                  tensor_view<const std::uint32_t, 1> offsets, tensor_view<T, 1> out,
 ///                                  tensor_view<std::uint32_t, 1> index) noexcept;
+///     void gather_candidate_logits_kernel(const B&, const candidate_output_plan&, const candidate_output_tensors<T>&,
+///                                         tensor_view<T, 1> compact) noexcept;
+///     void scatter_candidate_gradients_kernel(const B&, const candidate_output_plan&, const candidate_output_tensors<T>&,
+///                                             tensor_view<const T, 1> compact_gradient) noexcept;
+///   (the graph-sparse output layer, ops/sparse_output.hpp)
 ///
 /// Dense kernels (required by `dense_backend` only; see backend/concept.hpp):
 ///
@@ -231,6 +236,128 @@ void segmented_reduce_kernel(const B& /*backend*/, reduction kind, tensor_view<c
       }
     }
     if (!out.empty()) out(s) = static_cast<T>(result);
+  }
+}
+
+// --- the graph-sparse output layer (ops/sparse_output.hpp) -------------------
+
+/// Where each row's candidate logits sit in the compact buffer of the sparse
+/// output layer, and the transposed (token -> entries) lists of its weight
+/// gradient. Made by `detail::plan_sparse_output`; flat host arrays.
+struct candidate_output_plan {
+  layout_view layout{};                                 ///< C(u) lists
+  tensor_view<const node_id, 1> nodes{};                ///< [rows] current node of each row
+  tensor_view<const std::uint32_t, 1> order{};          ///< [rows] compact row i holds row order(i)
+  tensor_view<const std::size_t, 1> compact_offsets{};  ///< [rows + 1] first element of compact row i
+  tensor_view<const token_id, 1> entry_tokens{};        ///< [used] distinct tokens of the batch, ascending
+  tensor_view<const std::uint32_t, 1> entry_offsets{};  ///< [used + 1] entries of entry_tokens(k)
+  tensor_view<const std::size_t, 1> entry_index{};      ///< [entries] compact element of each entry, rows ascending
+  tensor_view<const std::uint32_t, 1> entry_row{};      ///< [entries] original row of each entry
+};
+
+/// The dense operands of the sparse output layer; empty views are "not wanted".
+template <class T>
+struct candidate_output_tensors {
+  tensor_view<const T, 2> hidden{};  ///< [rows, H]
+  tensor_view<const T, 2> weight{};  ///< [V, H]
+  tensor_view<const T, 1> bias{};    ///< [V], optional
+  tensor_view<T, 2> grad_hidden{};   ///< [rows, H], overwritten
+  tensor_view<T, 2> grad_weight{};   ///< [V, H], added to
+  tensor_view<T, 1> grad_bias{};     ///< [V], added to
+};
+
+namespace detail {
+
+/// ⟨a, b⟩ over n elements with 8 independent partial sums (vectorisable
+/// without reassociating one accumulator), combined in a fixed order.
+template <class T>
+[[nodiscard]] inline T dot_product(const T* a, const T* b, std::size_t n) noexcept {
+  T partial[8] = {};
+  std::size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    for (std::size_t lane = 0; lane < 8; ++lane) partial[lane] += a[k + lane] * b[k + lane];
+  }
+  for (; k < n; ++k) partial[k % 8] += a[k] * b[k];
+  return ((partial[0] + partial[1]) + (partial[2] + partial[3])) + ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+}
+
+/// Compact row i: z_j = ⟨W_{v_j}, h_r⟩ + b_{v_j} for the candidates v_j of r = order(i).
+template <class T>
+void gather_candidate_row(const candidate_output_plan& plan, const candidate_output_tensors<T>& io,
+                          tensor_view<T, 1> compact, std::size_t i) noexcept {
+  const std::uint32_t r = plan.order(i);
+  const node_id u = plan.nodes(r);
+  const token_id* candidates = plan.layout.candidate_tokens + plan.layout.candidate_offsets[u];
+  const std::uint32_t degree = plan.layout.candidate_count(u);
+  const std::size_t width = io.hidden.extent(1);
+  T* out = compact.data() + plan.compact_offsets(i);
+  for (std::uint32_t j = 0; j < degree; ++j) {
+    const token_id v = candidates[j];
+    out[j] = dot_product(io.weight.row(v), io.hidden.row(r), width) + (io.bias.empty() ? T(0) : io.bias(v));
+  }
+}
+
+/// ∂/∂h_r = Σ_j δ_j W_{v_j} for compact row i, j ascending (overwrites the row).
+template <class T>
+void scatter_hidden_row(const candidate_output_plan& plan, const candidate_output_tensors<T>& io,
+                        tensor_view<const T, 1> gradient, std::size_t i) noexcept {
+  const std::uint32_t r = plan.order(i);
+  const node_id u = plan.nodes(r);
+  const token_id* candidates = plan.layout.candidate_tokens + plan.layout.candidate_offsets[u];
+  const std::uint32_t degree = plan.layout.candidate_count(u);
+  const std::size_t width = io.hidden.extent(1);
+  const T* delta = gradient.data() + plan.compact_offsets(i);
+  T* out = io.grad_hidden.row(r);
+  for (std::size_t k = 0; k < width; ++k) out[k] = T(0);
+  for (std::uint32_t j = 0; j < degree; ++j) {
+    if (delta[j] == T(0)) continue;
+    const T* w = io.weight.row(candidates[j]);
+    for (std::size_t k = 0; k < width; ++k) out[k] += delta[j] * w[k];
+  }
+}
+
+/// ∂/∂W_v += Σ δ_rv h_r and ∂/∂b_v += Σ δ_rv over the entries of token
+/// entry_tokens(k), rows ascending.
+template <class T>
+void scatter_token_gradient(const candidate_output_plan& plan, const candidate_output_tensors<T>& io,
+                            tensor_view<const T, 1> gradient, std::size_t k) noexcept {
+  const token_id v = plan.entry_tokens(k);
+  const std::size_t width = io.hidden.extent(1);
+  T bias_sum = T(0);
+  T* out = io.grad_weight.empty() ? nullptr : io.grad_weight.row(v);
+  for (std::uint32_t e = plan.entry_offsets(k); e < plan.entry_offsets(k + 1); ++e) {
+    const T delta = gradient(plan.entry_index(e));
+    bias_sum += delta;
+    if (out == nullptr || delta == T(0)) continue;
+    const T* h = io.hidden.row(plan.entry_row(e));
+    for (std::size_t c = 0; c < width; ++c) out[c] += delta * h[c];
+  }
+  if (!io.grad_bias.empty()) io.grad_bias(v) += bias_sum;
+}
+
+}  // namespace detail
+
+/// Fallback: every compact row in turn.
+template <class B, class T>
+  requires detail::host_backend<B>
+void gather_candidate_logits_kernel(const B& /*backend*/, const candidate_output_plan& plan,
+                                    const candidate_output_tensors<T>& io, tensor_view<T, 1> compact) noexcept {
+  for (std::size_t i = 0; i < plan.order.extent(0); ++i) detail::gather_candidate_row(plan, io, compact, i);
+}
+
+/// Fallback: hidden gradients row by row, then weight and bias gradients
+/// token by token (each token's rows ascending: deterministic).
+template <class B, class T>
+  requires detail::host_backend<B>
+void scatter_candidate_gradients_kernel(const B& /*backend*/, const candidate_output_plan& plan,
+                                        const candidate_output_tensors<T>& io,
+                                        tensor_view<const T, 1> compact_gradient) noexcept {
+  if (!io.grad_hidden.empty()) {
+    for (std::size_t i = 0; i < plan.order.extent(0); ++i) detail::scatter_hidden_row(plan, io, compact_gradient, i);
+  }
+  if (io.grad_weight.empty() && io.grad_bias.empty()) return;
+  for (std::size_t k = 0; k < plan.entry_tokens.extent(0); ++k) {
+    detail::scatter_token_gradient(plan, io, compact_gradient, k);
   }
 }
 

@@ -60,8 +60,8 @@ struct wordnet_synset {
   return std::string(digits.size() < 8 ? 8 - digits.size() : 0, '0') + digits;
 }
 
-/// The name `read_wordnet` gives a synset's node: `<first lemma>.n.<offset>`,
-/// e.g. `entity.n.00001740`.
+/// The name `read_wordnet` gives a synset's node: the first lemma, `n` and
+/// the 8-digit offset joined by dots, e.g. `entity.n.00001740`.
 [[nodiscard]] inline std::string wordnet_node_name(const wordnet_synset& synset) {
   return (synset.lemmas.empty() ? std::string() : synset.lemmas.front()) + ".n." +
          wordnet_offset_text(synset.offset);

@@ -24,7 +24,7 @@ enum class mask_kind : std::uint8_t { none, dense, candidates };
 
 /// The allowed tokens of every row; trivially copyable, passed to kernels by value.
 struct row_mask {
-  mask_kind kind = mask_kind::none;
+  mask_kind kind = mask_kind::none;  ///< which of the members below is used (none: every token allowed)
   tensor_view<const std::uint8_t, 2> dense;  ///< [rows, V] when kind == dense
   tensor_view<const node_id, 1> nodes;       ///< [rows] current nodes when kind == candidates
 
@@ -69,9 +69,9 @@ struct row_mask {
 /// normalises over: the layout (groups and C(u) lists, in the backend's
 /// memory), the normalisation and the mask.
 struct normalization_spec {
-  layout_view layout;
-  normalization norm = normalization::block;
-  row_mask mask;
+  layout_view layout;                         ///< groups, token maps and C(u) lists, in the backend's memory
+  normalization norm = normalization::block;  ///< the set each row is normalised over: full, block or candidate
+  row_mask mask;                              ///< the allowed tokens of every row
 
   /// True when the set of token v is g(v) ∩ M (`block`), false when it is M.
   [[nodiscard]] LABELGRAPH_HOST_DEVICE constexpr bool per_group() const noexcept { return norm == normalization::block; }

@@ -38,8 +38,8 @@ enum class regularizer_kind : std::uint8_t {
 
 /// A regulariser and its strength ε (0 <= ε < 1).
 struct regularizer {
-  regularizer_kind kind = regularizer_kind::none;
-  double epsilon = 0.0;
+  regularizer_kind kind = regularizer_kind::none;  ///< none, label smoothing or MaxSup
+  double epsilon = 0.0;                            ///< the strength ε, 0 <= ε < 1
 
   /// Label smoothing: ε of the target's mass spread uniformly over N.
   [[nodiscard]] static constexpr regularizer label_smoothing(double epsilon) noexcept {

@@ -32,6 +32,7 @@ namespace labelgraph {
 /// use one per thread.
 class ancestor_walk {
 public:
+  /// A walk over `graph` (shared, not copied); throws argument_error when it is empty.
   explicit ancestor_walk(label_graph graph) : graph_(std::move(graph)) {
     if (graph_.empty()) LABELGRAPH_THROW(argument_error("ancestor_walk: the label graph is empty"));
     stamp_.assign(graph_.node_count(), 0);
@@ -65,7 +66,29 @@ public:
     return order_;
   }
 
-  /// True when `node` is in the U(v) of the last `path_nodes(v)` call.
+  /// U(v) = ancestors(v) ∪ {v} in breadth-first discovery order (v first), for
+  /// callers that need the set but not a topological order: a plain
+  /// breadth-first search over parent edges, with the result doubling as the
+  /// queue, so about half the bookkeeping of `path_nodes`. Valid until the
+  /// next call; `contains` answers for it, `position` does not.
+  [[nodiscard]] std::span<const node_id> path_nodes_unordered(node_id target) {
+    detail::check_node(graph_, target, "ancestor_walk::path_nodes_unordered");
+    next_search();
+    order_.clear();
+    order_.push_back(target);
+    stamp_[target] = search_;
+    for (std::size_t next = 0; next < order_.size(); ++next) {
+      for (node_id parent : graph_.parents(order_[next])) {
+        if (stamp_[parent] != search_) {
+          stamp_[parent] = search_;
+          order_.push_back(parent);
+        }
+      }
+    }
+    return order_;
+  }
+
+  /// True when `node` is in the U(v) of the last `path_nodes(v)` or `path_nodes_unordered(v)` call.
   [[nodiscard]] bool contains(node_id node) const noexcept { return stamp_[node] == search_ && search_ != 0; }
   /// Index of `node` in the last `path_nodes` result; only if `contains(node)`.
   [[nodiscard]] std::uint32_t position(node_id node) const noexcept { return position_[node]; }

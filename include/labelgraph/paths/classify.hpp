@@ -20,16 +20,22 @@
 /// node grouped with its ancestor, so u and w are not both on P. ∎
 ///
 /// So classifying needs U(v) and its group counts once per target —
-/// O(|U(v)| log |U(v)|) — and then O(|P| log k) per path (k contested groups),
-/// never pairs of paths. The same observation gives the number of
+/// O(|U(v)| + its edges) with the stamps of `contested_group_finder` — and then
+/// O(|P| log k) per path (k contested groups; nothing at all when k = 0), never
+/// pairs of paths. In particular a target with a single path has no contested
+/// group (U(v) is that path, and no two nodes of one path share a group): the
+/// re-targetable classifier marks those targets once, O(|V| + |E|), and then
+/// skips the walk for them. The same observation gives the number of
 /// deterministic paths by dynamic programming over U(v) alone: they are the
 /// root-to-v paths that avoid every node of a contested group.
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
+#include "labelgraph/error.hpp"
 #include "labelgraph/graph/label_graph.hpp"
 #include "labelgraph/paths/ancestors.hpp"
 #include "labelgraph/paths/competing.hpp"
@@ -44,9 +50,16 @@ struct classified_path {
   bool deterministic = false;  ///< Def. 3.3 class
 };
 
-/// Classifies paths of one target, one at a time, without storing them: build
-/// it once per target, then ask `deterministic(path)` for each path while
-/// enumerating.
+/// Classifies paths of one target, one at a time, without storing them: aim it
+/// at a target, then ask `deterministic(path)` for each path while
+/// enumerating. Two ways to use it:
+///
+/// - one target: `path_classifier(graph, target)` or `(walk, target)`;
+/// - many targets of one graph: `path_classifier(graph)` once, then
+///   `retarget(v)` per target. It keeps its workspaces (an `ancestor_walk` and
+///   a `contested_group_finder`), so a target costs O(|U(v)| + its edges) and
+///   no allocation once warm, and a target with a single path costs one bit
+///   lookup (the bits are computed once, by dynamic programming over the graph).
 class path_classifier {
 public:
   /// Classifier for the paths of `target`.
@@ -54,11 +67,46 @@ public:
   /// Same, reusing a workspace (for many targets of one large graph).
   path_classifier(ancestor_walk& walk, node_id target)
       : graph_(walk.graph()), target_(target), contested_(labelgraph::contested_groups(walk, target)) {}
+  /// A re-targetable classifier with no target yet (every path counts as
+  /// deterministic until `retarget`); builds its O(|V| + |groups|)
+  /// workspaces once, in O(|V| + |E|). Throws `argument_error` when the graph
+  /// is empty.
+  explicit path_classifier(const label_graph& graph)
+      : graph_(graph), workspace_(make_workspace(graph)) {}
+
+  /// A copy classifies like `other`; it makes its own workspaces when re-targeted.
+  path_classifier(const path_classifier& other)
+      : graph_(other.graph_), target_(other.target_), contested_(other.contested_) {}
+  /// Same as the copy constructor.
+  path_classifier& operator=(const path_classifier& other) {
+    if (this != &other) *this = path_classifier(other);
+    return *this;
+  }
+  /// Takes over `other`'s target and workspaces.
+  path_classifier(path_classifier&& other) noexcept = default;
+  /// Takes over `other`'s target and workspaces.
+  path_classifier& operator=(path_classifier&& other) noexcept = default;
+  /// Releases the workspaces.
+  ~path_classifier() = default;
+
+  /// Aims the classifier at `target`, reusing the workspaces of a classifier
+  /// made by `path_classifier(graph)` (the others get them on the first call).
+  /// Throws `argument_error` for a node outside the graph.
+  void retarget(node_id target) {
+    detail::check_node(graph_, target, "path_classifier::retarget");
+    if (!workspace_) workspace_ = make_workspace(graph_);
+    target_ = target;
+    contested_.clear();
+    if (workspace_->single_path[target]) return;  // one path: no two of its nodes share a group (see above)
+    std::span<const group_id> found = workspace_->finder.find(workspace_->walk, target);
+    contested_.assign(found.begin(), found.end());
+  }
 
   /// Def. 3.3 for `path`, which must be a root-to-target path of the graph
   /// (as `enumerate_paths` yields): true iff none of its nodes is in a group
   /// contested for the target.
   [[nodiscard]] bool deterministic(std::span<const node_id> path) const noexcept {
+    if (contested_.empty()) return true;  // the common case: nothing to look up
     return std::none_of(path.begin(), path.end(), [this](node_id node) { return in_contested_group(node); });
   }
   /// True when `node` belongs to a group contested for the target: every path
@@ -72,15 +120,37 @@ public:
   [[nodiscard]] bool has_nondeterministic_path() const noexcept { return !contested_.empty(); }
   /// The groups with at least two members on paths of the target, ascending.
   [[nodiscard]] std::span<const group_id> contested_groups() const noexcept { return contested_; }
-  /// The node whose paths are classified.
+  /// The node whose paths are classified (`no_node` before the first `retarget`).
   [[nodiscard]] node_id target() const noexcept { return target_; }
 
 private:
+  /// What `retarget` reuses from one target to the next.
+  struct workspace {
+    /// O(|V| + |E|): the walk's and the finder's stamps and the single-path bits.
+    explicit workspace(const label_graph& graph) : walk(graph), finder(graph), single_path(graph.node_count()) {
+      // S(root) = true,  S(v) = (v has exactly one parent p) and S(p): v has exactly one path.
+      for (node_id node : graph.topological_order()) {
+        std::span<const node_id> parents = graph.parents(node);
+        single_path[node] = node == graph.root() || (parents.size() == 1 && single_path[parents[0]]);
+      }
+    }
+    ancestor_walk walk;
+    contested_group_finder finder;
+    std::vector<bool> single_path;  // one bit per node: 10 KB for WordNet, stays in cache
+  };
+
+  /// The workspaces for `graph`; `argument_error` when it is empty.
+  [[nodiscard]] static std::unique_ptr<workspace> make_workspace(const label_graph& graph) {
+    if (graph.empty()) LABELGRAPH_THROW(argument_error("path_classifier: the label graph is empty"));
+    return std::make_unique<workspace>(graph);
+  }
+
   path_classifier(ancestor_walk&& walk, node_id target) : path_classifier(walk, target) {}
 
   label_graph graph_;
-  node_id target_;
+  node_id target_ = no_node;
   std::vector<group_id> contested_;
+  std::unique_ptr<workspace> workspace_;  // only for re-targeting
 };
 
 /// How many paths of one target are deterministic and how many are not.

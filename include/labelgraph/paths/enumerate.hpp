@@ -36,6 +36,9 @@ namespace labelgraph {
 struct path_limits {
   std::uint64_t max_paths = 1'000'000;  ///< most paths of one node
   std::size_t max_length = 100'000;     ///< most nodes on one path, root and target included
+  /// Most tokens a `target_table` may hold, all labels together (4 bytes each:
+  /// 1 GiB); checked by counting before anything is stored.
+  std::uint64_t max_tokens = std::uint64_t{1} << 28;
 };
 
 namespace detail {
@@ -56,9 +59,9 @@ public:
   /// Input iterator over the paths; compare with `std::default_sentinel`.
   class iterator {
   public:
-    using value_type = std::span<const node_id>;
-    using difference_type = std::ptrdiff_t;
-    using iterator_concept = std::input_iterator_tag;
+    using value_type = std::span<const node_id>;       ///< one path, root first; valid until the next increment
+    using difference_type = std::ptrdiff_t;            ///< required by std::input_iterator
+    using iterator_concept = std::input_iterator_tag;  ///< single pass
 
     /// A singular iterator, equal to the end.
     iterator() = default;
@@ -88,6 +91,27 @@ public:
     target_ = target;
   }
 
+  /// A range over `graph` with no target yet (it yields nothing): aim it with
+  /// `retarget`. For enumerating the paths of many targets with one set of
+  /// buffers. Throws `argument_error` when the graph is empty.
+  explicit path_range(label_graph graph, path_limits limits = {}) : graph_(std::move(graph)), limits_(limits) {
+    if (graph_.empty()) LABELGRAPH_THROW(argument_error("enumerate_paths: the label graph is empty"));
+  }
+
+  /// Restarts the range on the paths of `target`, keeping its buffers (no
+  /// allocation once they have grown to the longest path): the cheap way to
+  /// walk the paths of many targets. Call `begin()` (or `next()`) again
+  /// afterwards: iterators taken before the re-target are not restarted.
+  /// Throws `argument_error` for a node outside the graph.
+  void retarget(node_id target) {
+    detail::check_node(graph_, target, "enumerate_paths");
+    target_ = target;
+    depth_ = 0;
+    produced_ = 0;
+    started_ = false;
+    done_ = false;
+  }
+
   /// Starts the enumeration (on the first call) and returns an iterator at the current path.
   [[nodiscard]] iterator begin() {
     if (!started_) start();
@@ -115,7 +139,7 @@ public:
   [[nodiscard]] bool done() const noexcept { return done_; }
   /// Paths produced so far (the current one included).
   [[nodiscard]] std::uint64_t produced() const noexcept { return produced_; }
-  /// The node whose paths are enumerated.
+  /// The node whose paths are enumerated (`no_node` before the first `retarget` of an untargeted range).
   [[nodiscard]] node_id target() const noexcept { return target_; }
   /// The graph enumerated (the range holds a handle to it).
   [[nodiscard]] const label_graph& graph() const noexcept { return graph_; }
@@ -132,6 +156,10 @@ private:
   void start() {
     started_ = true;
     depth_ = 0;
+    if (target_ == no_node) {  // an untargeted range yields nothing
+      done_ = true;
+      return;
+    }
     push(target_);
     complete();
   }
@@ -155,29 +183,49 @@ private:
   }
 
   /// Extends the partial path by first parents until it reaches the root,
-  /// then counts the new path against `max_paths`.
+  /// then counts the new path against `max_paths`. The hot loop of the
+  /// enumeration: locals only, one bounds test per level (capacity and
+  /// `max_length` folded into `room`).
   void complete() {
-    while (at_level(depth_ - 1) != graph_.root()) {
-      const std::size_t level = depth_ - 1;
-      choice_[level] = 0;
-      push(graph_.parents(at_level(level))[0]);  // validated graphs: non-root nodes have parents
+    const node_id root = graph_.root();
+    std::size_t depth = depth_;
+    std::size_t room = std::min(choice_.size(), limits_.max_length);
+    node_id node = at_level(depth - 1);
+    while (node != root) {
+      if (depth >= room) [[unlikely]] {
+        depth_ = depth;
+        make_room();
+        room = std::min(choice_.size(), limits_.max_length);
+      }
+      choice_[depth - 1] = 0;
+      node = graph_.parents(node)[0];  // validated graphs: non-root nodes have parents
+      at_level(depth) = node;
+      ++depth;
     }
-    if (++produced_ > limits_.max_paths) detail::throw_too_many_paths(graph_, target_, limits_);
+    depth_ = depth;
+    if (++produced_ > limits_.max_paths) [[unlikely]] detail::throw_too_many_paths(graph_, target_, limits_);
   }
 
   /// Puts `node` on a new level; the choice for the level below is already set.
   void push(node_id node) {
-    if (depth_ >= choice_.size()) grow();
+    if (depth_ >= std::min(choice_.size(), limits_.max_length)) make_room();
     push_level(node);
   }
-  void push_level(node_id node) {
+  /// Same, when the level is known to have room (it held a node before).
+  void push_level(node_id node) noexcept {
+    at_level(depth_) = node;
+    ++depth_;
+  }
+
+  /// Throws `limit_error` when level `depth_` would break `max_length`, else
+  /// grows the buffers to hold it.
+  void make_room() {
     if (depth_ >= limits_.max_length) {
       LABELGRAPH_THROW(limit_error(detail::source_prefix(graph_) + detail::node_phrase(graph_, target_) +
                                    " has a path longer than " + std::to_string(limits_.max_length) +
                                    " nodes (path_limits::max_length)"));
     }
-    at_level(depth_) = node;
-    ++depth_;
+    while (depth_ >= choice_.size()) grow();
   }
 
   /// Doubles the capacity, moving the levels to the back of the new buffer.

@@ -50,7 +50,8 @@ struct graph_stats {
     stats.max_depth = std::max(stats.max_depth, depth[node]);
   }
   path_counts counts = count_paths(graph);
-  ancestor_walk walk(graph);  // reused: cost linear in each label's ancestors
+  ancestor_walk walk(graph);               // reused: cost linear in each label's ancestors
+  contested_group_finder contested(graph);  // per-group stamps: no sort per label
   for (node_id node = 0; node < graph.node_count(); ++node) {
     if (graph.kind(node) == node_kind::augmented) ++stats.augmented;
     if (!graph.is_label(node)) continue;
@@ -63,7 +64,7 @@ struct graph_stats {
       if (__builtin_add_overflow(stats.paths_total, n, &stats.paths_total)) stats.paths_overflow = true;
     }
     // Def. 3.3: some path of the label is nondeterministic iff a group is contested.
-    if (!contested_groups(walk, node).empty()) ++stats.nondeterministic_labels;
+    if (!contested.find(walk, node).empty()) ++stats.nondeterministic_labels;
   }
   return stats;
 }

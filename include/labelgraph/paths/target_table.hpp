@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <ranges>
 #include <span>
 #include <string>
@@ -36,6 +37,84 @@ namespace labelgraph {
 
 /// Index of a path in a `target_table`.
 using path_index = std::uint64_t;
+
+/// The paths [first, last) of one label: a random-access range of
+/// `path_index` (like `std::ranges::iota_view`, which clang 14 cannot
+/// instantiate with libstdc++ 12).
+class path_index_range {
+public:
+  /// A random-access iterator over consecutive path indices.
+  class iterator {
+  public:
+    /// Iterator traits: random access, values are path indices.
+    using iterator_concept = std::random_access_iterator_tag;
+    /// Same as `iterator_concept`.
+    using iterator_category = std::random_access_iterator_tag;
+    /// A path index.
+    using value_type = path_index;
+    /// Signed distance between iterators.
+    using difference_type = std::int64_t;
+    /// Dereferencing yields the index by value.
+    using reference = path_index;
+    /// A singular iterator.
+    iterator() = default;
+    /// Points at path `at`.
+    explicit constexpr iterator(path_index at) noexcept : at_(at) {}
+    /// The path index.
+    [[nodiscard]] constexpr path_index operator*() const noexcept { return at_; }
+    /// The path index n steps ahead.
+    [[nodiscard]] constexpr path_index operator[](difference_type n) const noexcept { return at_ + static_cast<path_index>(n); }
+    /// Next path.
+    constexpr iterator& operator++() noexcept { ++at_; return *this; }
+    /// Next path (postfix).
+    constexpr iterator operator++(int) noexcept { return iterator(at_++); }
+    /// Previous path.
+    constexpr iterator& operator--() noexcept { --at_; return *this; }
+    /// Previous path (postfix).
+    constexpr iterator operator--(int) noexcept { return iterator(at_--); }
+    /// n paths ahead.
+    constexpr iterator& operator+=(difference_type n) noexcept { at_ += static_cast<path_index>(n); return *this; }
+    /// n paths back.
+    constexpr iterator& operator-=(difference_type n) noexcept { at_ -= static_cast<path_index>(n); return *this; }
+    /// `it` moved n paths ahead.
+    [[nodiscard]] friend constexpr iterator operator+(iterator it, difference_type n) noexcept { return it += n; }
+    /// `it` moved n paths ahead.
+    [[nodiscard]] friend constexpr iterator operator+(difference_type n, iterator it) noexcept { return it += n; }
+    /// `it` moved n paths back.
+    [[nodiscard]] friend constexpr iterator operator-(iterator it, difference_type n) noexcept { return it -= n; }
+    /// Paths between two iterators.
+    [[nodiscard]] friend constexpr difference_type operator-(iterator a, iterator b) noexcept {
+      return static_cast<difference_type>(a.at_ - b.at_);
+    }
+    /// Iterators compare by position.
+    [[nodiscard]] friend constexpr auto operator<=>(iterator, iterator) noexcept = default;
+
+  private:
+    path_index at_ = 0;
+  };
+
+  /// Paths [first, last).
+  constexpr path_index_range(path_index first, path_index last) noexcept : first_(first), last_(last) {}
+  /// The first path.
+  [[nodiscard]] constexpr iterator begin() const noexcept { return iterator(first_); }
+  /// Past the last path.
+  [[nodiscard]] constexpr iterator end() const noexcept { return iterator(last_); }
+  /// Number of paths.
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return static_cast<std::size_t>(last_ - first_); }
+  /// True when the node has no path (not a label).
+  [[nodiscard]] constexpr bool empty() const noexcept { return first_ == last_; }
+  /// The first path (the range must not be empty).
+  [[nodiscard]] constexpr path_index front() const noexcept { return first_; }
+  /// The last path (the range must not be empty).
+  [[nodiscard]] constexpr path_index back() const noexcept { return last_ - 1; }
+  /// The i-th path of the label.
+  [[nodiscard]] constexpr path_index operator[](std::size_t i) const noexcept { return first_ + i; }
+
+private:
+  path_index first_;
+  path_index last_;
+};
+static_assert(std::ranges::random_access_range<path_index_range>);
 
 /// Token sequences of all paths of all labels, with their determinism flags.
 /// Immutable once made: any number of threads may read one table.
@@ -55,7 +134,7 @@ public:
 
   /// The paths of `node` as indices for `tokens` / `deterministic`; empty for
   /// nodes that are not labels.
-  [[nodiscard]] std::ranges::iota_view<path_index, path_index> paths_of(node_id node) const noexcept {
+  [[nodiscard]] path_index_range paths_of(node_id node) const noexcept {
     return {node_path_offsets_[node], node_path_offsets_[node + 1]};
   }
   /// The token sequence of `path`: (v1, ..., vn, EOP).
@@ -97,8 +176,9 @@ private:
 
 /// Enumerates and classifies the paths of every label node of `graph` and
 /// writes them as tokens of `layout` (which must be made from `graph`). Throws
-/// `limit_error` when a label breaks `limits` (`max_paths` is checked for
-/// every label, by counting, before anything is stored), `argument_error`
+/// `limit_error` when a label breaks `limits` (`max_paths` for every label
+/// and `max_tokens` for the whole table are checked by counting before
+/// anything is stored), `argument_error`
 /// when the layout does not fit the graph.
 [[nodiscard]] inline target_table make_target_table(const label_graph& graph, const output_layout& layout,
                                                     path_limits limits = {}) {
@@ -117,17 +197,39 @@ private:
     }
   }
   const std::uint64_t total_paths = path_total(counts);  // throws if even the sum overflows
+  // Tokens of the table, counted before storing: Σ_y Σ_{P ∈ paths(y)} |P| with
+  // |P| = non-root nodes + EOP. L(v) = Σ over paths of v of their non-root
+  // nodes obeys L(v) = Σ_{parents p} (L(p) + N(p)), L(root) = 0, in one O(|E|) pass.
+  {
+    std::vector<checked_count> nodes_on_paths(graph.node_count());
+    checked_count tokens;
+    for (node_id node : graph.topological_order()) {
+      if (node == graph.root()) continue;
+      checked_count sum;
+      for (node_id parent : graph.parents(node)) sum += nodes_on_paths[parent] + counts.checked(parent);
+      nodes_on_paths[node] = sum;
+      if (graph.is_label(node)) tokens += sum + counts.checked(node);  // + one EOP per path
+    }
+    if (tokens.overflowed || tokens.value > limits.max_tokens) {
+      LABELGRAPH_THROW(limit_error(detail::source_prefix(graph) + "the target table would hold " +
+                                   (tokens.overflowed ? std::string("more than 2^64") : std::to_string(tokens.value)) +
+                                   " tokens, more than " + std::to_string(limits.max_tokens) +
+                                   " (path_limits::max_tokens)"));
+    }
+  }
   target_table table;
   const token_id eop = layout.eop();
-  ancestor_walk walk(graph);
+  path_range paths(graph, limits);    // both re-targeted from label to label: no allocation per label
+  path_classifier classifier(graph);
   table.node_path_offsets_.reserve(graph.node_count() + 1);
   table.path_token_offsets_.reserve(total_paths + 1);
   table.deterministic_.reserve(total_paths);
   table.path_label_.reserve(total_paths);
   for (node_id node = 0; node < graph.node_count(); ++node) {
     if (graph.is_label(node)) {
-      path_classifier classifier(walk, node);
-      for (std::span<const node_id> path : enumerate_paths(graph, node, limits)) {
+      paths.retarget(node);
+      classifier.retarget(node);
+      for (std::span<const node_id> path : paths) {
         for (node_id step : path.subspan(1)) table.tokens_.push_back(layout.token(step));  // root is implicit
         table.tokens_.push_back(eop);
         table.path_token_offsets_.push_back(table.tokens_.size());

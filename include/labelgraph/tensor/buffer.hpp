@@ -22,14 +22,19 @@ class buffer {
   static_assert(std::is_trivially_copyable_v<T>, "buffers hold trivially copyable elements");
 
 public:
+  /// The element type.
   using value_type = T;
+  /// The memory space the elements live in.
   using space = Space;
 
+  /// An empty buffer (no allocation).
   buffer() noexcept = default;
   /// Allocates `count` elements, left uninitialised.
   explicit buffer(std::size_t count) : data_(static_cast<T*>(Space::allocate(count * sizeof(T)))), count_(count) {}
+  /// Takes over `other`'s elements; `other` is left empty.
   buffer(buffer&& other) noexcept
       : data_(std::exchange(other.data_, nullptr)), count_(std::exchange(other.count_, 0)) {}
+  /// Frees this buffer's elements, then takes over `other`'s; `other` is left empty.
   buffer& operator=(buffer&& other) noexcept {
     if (this != &other) {
       release();
@@ -42,19 +47,24 @@ public:
   buffer& operator=(const buffer&) = delete;
   ~buffer() { release(); }
 
+  /// The first element (null when empty).
   [[nodiscard]] T* data() noexcept { return data_; }
+  /// The first element, read-only (null when empty).
   [[nodiscard]] const T* data() const noexcept { return data_; }
+  /// The number of elements.
   [[nodiscard]] std::size_t size() const noexcept { return count_; }
   /// The memory location of the elements (device 0 for device spaces).
   [[nodiscard]] static constexpr memory_location where() noexcept { return {Space::kind, 0}; }
 
   /// The whole buffer as a [size] view.
   [[nodiscard]] tensor_view<T, 1> view() noexcept { return tensor_view<T, 1>(data_, {count_}, where()); }
+  /// The whole buffer as a read-only [size] view.
   [[nodiscard]] tensor_view<const T, 1> view() const noexcept { return tensor_view<const T, 1>(data_, {count_}, where()); }
   /// The first rows*cols elements as a dense [rows, cols] view (rows*cols <= size()).
   [[nodiscard]] tensor_view<T, 2> view(std::size_t rows, std::size_t cols) noexcept {
     return tensor_view<T, 2>(data_, {rows, cols}, where());
   }
+  /// The first rows*cols elements as a read-only dense [rows, cols] view.
   [[nodiscard]] tensor_view<const T, 2> view(std::size_t rows, std::size_t cols) const noexcept {
     return tensor_view<const T, 2>(data_, {rows, cols}, where());
   }

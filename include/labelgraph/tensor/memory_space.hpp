@@ -38,9 +38,10 @@ enum class memory_kind : std::uint8_t {
 
 /// Where one tensor lives: a kind of memory and, for devices, which device.
 struct memory_location {
-  memory_kind kind = memory_kind::host;
+  memory_kind kind = memory_kind::host;  ///< host or device memory
   int device = 0;  ///< device ordinal; 0 for host memory
 
+  /// Same kind and same device.
   friend constexpr bool operator==(memory_location, memory_location) noexcept = default;
 
   /// "host", "cuda:1".
@@ -65,9 +66,9 @@ concept memory_space = requires(std::size_t bytes, void* pointer) {
 
 /// Ordinary host memory, 64-byte aligned (one cache line, one AVX-512 vector).
 struct host_space {
-  static constexpr memory_kind kind = memory_kind::host;
-  static constexpr std::string_view name = "host";
-  static constexpr std::size_t alignment = 64;
+  static constexpr memory_kind kind = memory_kind::host;  ///< ordinary host memory
+  static constexpr std::string_view name = "host";       ///< for messages
+  static constexpr std::size_t alignment = 64;           ///< bytes; every allocation starts on a cache line
 
   /// Allocates `bytes` bytes (at least 1), aligned to `alignment`; throws std::bad_alloc.
   [[nodiscard]] static void* allocate(std::size_t bytes) {

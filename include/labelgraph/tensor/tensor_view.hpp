@@ -36,9 +36,13 @@ class tensor_view {
   static_assert(Rank >= 1, "tensor_view needs at least one dimension");
 
 public:
+  /// The element type as seen through the view (`const T` for inputs).
   using element_type = T;
+  /// The element type without cv-qualifiers.
   using value_type = std::remove_cv_t<T>;
+  /// One size per dimension (extents, or strides in elements).
   using extents_type = std::array<std::size_t, Rank>;
+  /// The number of dimensions.
   static constexpr std::size_t rank = Rank;
 
   /// The empty view ("no tensor").
@@ -59,10 +63,15 @@ public:
   constexpr tensor_view(const tensor_view<U, Rank>& other) noexcept  // NOLINT: implicit on purpose
       : data_(other.data()), extents_(other.extents()), strides_(other.strides()), where_(other.where()) {}
 
+  /// The first element (the user's pointer, never a copy); null for the empty view.
   [[nodiscard]] LABELGRAPH_HOST_DEVICE constexpr T* data() const noexcept { return data_; }
+  /// The size of dimension `dim` (< rank).
   [[nodiscard]] LABELGRAPH_HOST_DEVICE constexpr std::size_t extent(std::size_t dim) const noexcept { return extents_[dim]; }
+  /// The distance, in elements, between neighbours along dimension `dim` (< rank).
   [[nodiscard]] LABELGRAPH_HOST_DEVICE constexpr std::size_t stride(std::size_t dim) const noexcept { return strides_[dim]; }
+  /// All extents.
   [[nodiscard]] constexpr const extents_type& extents() const noexcept { return extents_; }
+  /// All strides, in elements.
   [[nodiscard]] constexpr const extents_type& strides() const noexcept { return strides_; }
   /// Where the memory lives (host, cuda:N).
   [[nodiscard]] constexpr memory_location where() const noexcept { return where_; }
@@ -125,10 +134,12 @@ template <class T>
 [[nodiscard]] tensor_view<T, 1> host_view(std::span<T> values) noexcept {
   return tensor_view<T, 1>(values.data(), {values.size()});
 }
+/// A [n] view of a host `std::vector`'s elements.
 template <class T>
 [[nodiscard]] tensor_view<T, 1> host_view(std::vector<T>& values) noexcept {
   return host_view(std::span<T>(values));
 }
+/// A read-only [n] view of a host `std::vector`'s elements.
 template <class T>
 [[nodiscard]] tensor_view<const T, 1> host_view(const std::vector<T>& values) noexcept {
   return host_view(std::span<const T>(values));

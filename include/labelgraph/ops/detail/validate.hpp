@@ -5,6 +5,7 @@
 ///   shape_error     "logits: expected [4096, 64], got [4096, 63]"
 ///   shape_error     "logits: in memory space cuda:0, backend reference reads host memory"
 ///   shape_error     "probabilities: overlaps logits; an output may share memory with an input only as the identical tensor"
+///   shape_error     "logits: the data pointer is not aligned to 4 bytes (the alignment of its element type)"
 ///   argument_error  "targets: row 7: token 12 is outside the row's mask"
 
 #include <array>
@@ -49,6 +50,12 @@ void check_tensor(std::string_view name, const tensor_view<T, Rank>& view,
   if (!view.inner_contiguous()) {
     LABELGRAPH_THROW(shape_error(prefix + "the last dimension must be contiguous (stride 1), got stride " +
                                  std::to_string(view.stride(Rank - 1))));
+  }
+  // A misaligned pointer (bytes reinterpreted at an odd offset) is undefined
+  // behaviour in every kernel: refuse it here, not inside one.
+  if (reinterpret_cast<std::uintptr_t>(view.data()) % alignof(T) != 0) {
+    LABELGRAPH_THROW(shape_error(prefix + "the data pointer is not aligned to " + std::to_string(alignof(T)) +
+                                 " bytes (the alignment of its element type)"));
   }
   if (!backend_accesses<B>(view.where())) {
     LABELGRAPH_THROW(shape_error(prefix + "in memory space " + view.where().str() + ", backend " + std::string(B::name) +

@@ -14,5 +14,6 @@
 #include "labelgraph/backends/cpu/backend.hpp"
 #include "labelgraph/backends/cpu/block_kernels.hpp"
 #include "labelgraph/backends/cpu/dense_kernels.hpp"
+#include "labelgraph/backends/cpu/sparse_kernels.hpp"
 
 static_assert(labelgraph::dense_backend<labelgraph::backends::cpu>);

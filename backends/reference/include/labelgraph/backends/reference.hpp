@@ -32,10 +32,11 @@ struct reference_queue {};
 
 /// Single-threaded host backend; the test oracle.
 struct reference {
-  using memory_space = host_space;
-  using queue_type = reference_queue;
-  static constexpr std::string_view name = "reference";
+  using memory_space = host_space;      ///< host memory, used in place
+  using queue_type = reference_queue;   ///< nothing is ever queued
+  static constexpr std::string_view name = "reference";  ///< for messages and benchmark labels
 
+  /// The (empty) queue.
   [[nodiscard]] queue_type queue() const noexcept { return {}; }
   /// Kernels run synchronously: nothing to wait for.
   void synchronize() const noexcept {}
@@ -45,6 +46,7 @@ struct reference {
   [[nodiscard]] T* allocate(std::size_t n) const {
     return static_cast<T*>(memory_space::allocate(n * sizeof(T)));
   }
+  /// Frees `n` elements obtained from `allocate<T>(n)`.
   template <class T>
   void deallocate(T* pointer, std::size_t n) const noexcept {
     memory_space::deallocate(pointer, n * sizeof(T));
@@ -54,6 +56,7 @@ struct reference {
   void copy_to_host(const T* from, T* host_to, std::size_t n) const {
     std::copy_n(from, n, host_to);
   }
+  /// Host to host: a plain copy.
   template <class T>
   void copy_from_host(const T* host_from, T* to, std::size_t n) const {
     std::copy_n(host_from, n, to);
@@ -222,8 +225,10 @@ void block_log_softmax_backward_kernel(const reference&, const normalization_spe
 /// backend/kernels.hpp):
 ///   loss = w·[(lse − z_t) + ε_ls·(z_t − mean_N z) + ε_ms·(max_N z − mean_N z)]
 ///   dz_v = w·(p_v − (1−ε_ls)·[v = t] − ε_ls/K + ε_ms·([v = argmax] − 1/K)) on N, 0 elsewhere
-/// where ε_ls is ε for label smoothing and ε_ms is ε for MaxSup (0 otherwise).
-/// since (1−ε)(lse − z_t) + ε(lse − mean z) = (lse − z_t) + ε(z_t − mean z).
+/// where ε_ls is ε for label smoothing and ε_ms is ε for MaxSup (0 otherwise),
+/// since (1−ε)(lse − z_t) + ε(lse − mean z) = (lse − z_t) + ε(z_t − mean z);
+/// the loss is computed in the first form, which stays +inf (not NaN) when z_t
+/// and another logit of N are −inf.
 template <class T>
 void block_nll_kernel(const reference&, const normalization_spec& spec, const regularizer& reg,
                       const block_nll_tensors<T>& io) noexcept {
@@ -249,9 +254,12 @@ void block_nll_kernel(const reference&, const normalization_spec& spec, const re
     const double k = static_cast<double>(s.count);
     const double mean = s.sum / k;
     // lse − z_t = (m − z_t) + log Σ exp(z − m): the log Σ term survives m = ±1e30.
-    double loss = s.has_mass() ? (s.max - z_t) + std::log(s.sum_exp) : infinity;  // no mass: p_t = 0
-    if (eps_ls != 0.0) loss += eps_ls * (z_t - mean);
-    if (eps_ms != 0.0) loss += eps_ms * (s.max - mean);
+    const double log_sum = s.has_mass() ? std::log(s.sum_exp) : 0.0;
+    double loss = s.has_mass() ? (s.max - z_t) + log_sum : infinity;  // no mass: p_t = 0, whatever the regulariser
+    // Label smoothing as (1−ε)(lse − z_t) + ε(lse − mean): the shorter (lse − z_t) + ε(z_t − mean)
+    // is NaN when z_t and a logit of N are −inf (−inf − (−inf)), where the loss is +inf.
+    if (eps_ls != 0.0 && s.has_mass()) loss = (1.0 - eps_ls) * loss + eps_ls * ((s.max - mean) + log_sum);
+    if (eps_ms != 0.0 && s.has_mass()) loss += eps_ms * (s.max - mean);
     io.loss(r) = w == 0.0 ? T(0) : static_cast<T>(w * loss);
     if (!io.log_normalizer.empty()) io.log_normalizer(r) = static_cast<T>(s.log_sum_exp());
     if (io.grad_logits.empty()) continue;

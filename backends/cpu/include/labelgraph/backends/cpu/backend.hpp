@@ -69,9 +69,11 @@ struct scratch {
 /// several threads at once.
 class cpu {
 public:
+  /// Host memory: kernels read and write the user's arrays in place.
   using memory_space = host_space;
   /// Kernels run in this arena.
   using queue_type = tbb::task_arena*;
+  /// The backend's name in messages and benchmark labels.
   static constexpr std::string_view name = "cpu";
 
   /// As many threads as oneTBB sees cores.
@@ -81,6 +83,7 @@ public:
 
   /// The number of threads kernels use.
   [[nodiscard]] int threads() const { return state_->arena.max_concurrency(); }
+  /// The arena the kernels run in (shared by copies of this object).
   [[nodiscard]] queue_type queue() const noexcept { return &state_->arena; }
   /// Kernels return when done: nothing is ever queued.
   void synchronize() const noexcept {}
@@ -90,14 +93,17 @@ public:
   [[nodiscard]] T* allocate(std::size_t n) const {
     return static_cast<T*>(memory_space::allocate(n * sizeof(T)));
   }
+  /// Frees `n` elements obtained from `allocate<T>(n)`.
   template <class T>
   void deallocate(T* pointer, std::size_t n) const noexcept {
     memory_space::deallocate(pointer, n * sizeof(T));
   }
+  /// Host to host: a plain copy of `n` elements.
   template <class T>
   void copy_to_host(const T* from, T* host_to, std::size_t n) const {
     if (n != 0) std::memmove(host_to, from, n * sizeof(T));
   }
+  /// Host to host: a plain copy of `n` elements.
   template <class T>
   void copy_from_host(const T* host_from, T* to, std::size_t n) const {
     if (n != 0) std::memmove(to, host_from, n * sizeof(T));

@@ -12,10 +12,11 @@
 /// (max, sum, scale) is scalar for groups shorter than one packet and
 /// vectorised for longer ones; the exps of a row are always one vectorised
 /// pass over the whole row, so that tiny groups (the pet graph: 2, 3, 3, 12,
-/// ...) still get 16 exps per instruction. AVX-512 masked loads / stores with
-/// horizontal reductions for the short groups were measured 2x slower on
-/// Zen 4 than these scalar loops; layouts of tiny groups take the transposed
-/// path of tile_kernels.hpp instead. docs/performance.md has the figures.
+/// ...) still get 16 exps per instruction. These kernels serve masked rows,
+/// doubles, and builds without AVX-512: unmasked float rows take the row plan
+/// of avx512_rows.hpp (masked tails, segmented reductions, one read and one
+/// write per group) or, for layouts of tiny groups, the transposed tiles of
+/// tile_kernels.hpp. docs/performance.md has the figures.
 ///
 /// A token is *allowed* when `allowed == nullptr` or `allowed[v] != 0`; tokens
 /// outside the mask get probability 0, log-probability -inf and gradient 0. A
@@ -171,7 +172,15 @@ inline void block_softmax_rows(const T* z, std::size_t z_stride, T* y, std::size
   for (std::size_t r = 0; r < rows; ++r) {
     for (std::uint32_t g = 0; g < groups; ++g) {
       const token_range range{offsets[g], offsets[g + 1]};
-      range_scale(y + r * y_stride, inverse_or_zero(range_sum(y + r * y_stride, range)), range);
+      const T inverse = inverse_or_zero(range_sum(y + r * y_stride, range));
+      range_scale(y + r * y_stride, inverse, range);
+      // A NaN in the set makes the factor NaN, and 0 · NaN would leak it into
+      // the masked-out tokens, which must stay 0 (rare: one test per group).
+      if (allowed != nullptr && std::isnan(inverse)) {
+        for (std::uint32_t v = range.begin; v < range.end; ++v) {
+          if (allowed[r][v] == 0) y[r * y_stride + v] = T(0);
+        }
+      }
     }
   }
 }
@@ -253,6 +262,8 @@ inline void block_log_softmax_row(const T* z, T* y, const std::uint32_t* offsets
     const token_range range{offsets[g], offsets[g + 1]};
     if (log_sums[g] == minus_infinity<T>) {
       std::fill(y + range.begin, y + range.end, minus_infinity<T>);
+    } else if (allowed != nullptr && std::isnan(log_sums[g])) {
+      range_shift(y, y, log_sums[g], range, allowed);  // a NaN in the set: masked-out tokens stay −inf
     } else {
       range_shift(y, y, log_sums[g], range, nullptr);
     }
@@ -418,6 +429,45 @@ inline nll_row_result<T> block_nll_row(const T* z, T* grad, token_range range,
   return {weight == T(0) ? T(0) : weight * loss, lse};
 }
 
+/// Zeroes x[0, n); with `streaming`, the whole cache lines inside take
+/// non-temporal stores (`stream_zero_lines`), the partial lines at the ends
+/// ordinary ones.
+template <class T>
+inline void zero_range(T* x, std::size_t n, bool streaming) noexcept {
+  if (streaming) {
+    const auto address = reinterpret_cast<std::uintptr_t>(x);
+    const std::size_t head = std::min(n, ((64 - address % 64) % 64) / sizeof(T));
+    const std::size_t lines = (n - head) / line_elements<T> * line_elements<T>;
+    zero_short(x, head);  // head and tail: less than one line each
+    stream_zero_lines(x + head, lines);
+    zero_short(x + head + lines, n - head - lines);
+    return;
+  }
+  std::fill(x, x + n, T(0));
+}
+
+/// Zeroes row[0, tokens) outside `keep` (the gradient outside the target's
+/// set), unless the caller zeroed the row already (`row_is_zero`).
+template <class T>
+inline void zero_outside(T* row, std::size_t tokens, token_range keep, bool row_is_zero) noexcept {
+  if (row_is_zero) return;
+  std::fill(row, row + keep.begin, T(0));
+  std::fill(row + keep.end, row + tokens, T(0));
+}
+
+/// Asks for the cache lines of z[range] ahead of their use. The fused NLL reads
+/// a few tokens at a random place of each row: the hardware prefetcher cannot
+/// guess them, and without this every row waits for one memory access.
+template <class T>
+inline void prefetch_range(const T* z, token_range range) noexcept {
+#if defined(__GNUC__)
+  for (std::uint32_t v = range.begin; v < range.end; v += static_cast<std::uint32_t>(line_elements<T>)) __builtin_prefetch(z + v);
+  if (range.size() != 0) __builtin_prefetch(z + range.end - 1);
+#else
+  (void)z, (void)range;
+#endif
+}
+
 /// Packets a set may span to take `block_nll_row_in_registers`.
 inline constexpr std::uint32_t nll_register_packets = 4;
 
@@ -426,11 +476,12 @@ inline constexpr std::uint32_t nll_register_packets = 4;
 /// its end are −inf), then max, exp, sums and the gradient never touch memory
 /// again; the gradient row is zeroed and the set's packets stored over it
 /// (their lanes past the set's end are 0, so whole packets can be stored).
-/// Unlike `block_nll_row` it writes the whole gradient row. Same formulas.
+/// Unlike `block_nll_row` it writes the whole gradient row, or only the set
+/// when the caller zeroed the row (`row_is_zero`). Same formulas.
 template <class T>
 inline nll_row_result<T> block_nll_row_in_registers(const T* z, T* grad, std::uint32_t tokens, token_range range,
                                                     std::uint32_t target, T weight, nll_regulariser regulariser,
-                                                    T epsilon) noexcept {
+                                                    T epsilon, bool row_is_zero) noexcept {
   using P = packet<T>;
   constexpr std::uint32_t W = lanes<T>;
   const std::uint32_t count = range.size();
@@ -492,14 +543,16 @@ inline nll_row_result<T> block_nll_row_in_registers(const T* z, T* grad, std::ui
   const P offset = ei::pset1<P>(weight * spread);
   for (std::uint32_t i = 0; i < packets; ++i) x[i] = ei::pselect(inside[i], ei::psub(ei::pmul(x[i], scale), offset), zero);
   // The set is in registers now: zeroing the row is safe even in place.
-  std::fill(grad, grad + tokens, T(0));
+  zero_outside(grad, tokens, range, row_is_zero);
+  // Only the set's own elements are stored: a whole last packet would also
+  // write the line after the set, one more line to read for ownership when
+  // the caller streamed the zeros.
   for (std::uint32_t i = 0; i < packets; ++i) {
     const std::uint32_t first = range.begin + i * W;
-    if (first + W <= tokens) {
+    if (first + W <= range.end) {
       ei::pstoreu(grad + first, x[i]);
     } else {
-      ei::pstore(buffer, x[i]);
-      for (std::uint32_t k = 0; first + k < range.end; ++k) grad[first + k] = buffer[k];
+      store_first_lanes(grad + first, x[i], range.end - first);
     }
   }
   grad[target] -= weight * target_pull;

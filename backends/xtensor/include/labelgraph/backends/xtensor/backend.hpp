@@ -30,26 +30,34 @@ namespace labelgraph::backends {
 
 /// The xtensor + xsimd host backend (one thread).
 struct xtensor {
+  /// Host memory: xtensor adapts the user's arrays in place.
   using memory_space = host_space;
   /// Nothing to queue on: kernels run on the calling thread.
   struct queue_type {};
+  /// The backend's name in messages and benchmark labels.
   static constexpr std::string_view name = "xtensor";
 
+  /// The (empty) queue.
   [[nodiscard]] queue_type queue() const noexcept { return {}; }
+  /// Kernels run synchronously: nothing to wait for.
   void synchronize() const noexcept {}
 
+  /// `n` uninitialised elements of host memory, 64-byte aligned.
   template <class T>
   [[nodiscard]] T* allocate(std::size_t n) const {
     return static_cast<T*>(memory_space::allocate(n * sizeof(T)));
   }
+  /// Frees `n` elements obtained from `allocate<T>(n)`.
   template <class T>
   void deallocate(T* pointer, std::size_t n) const noexcept {
     memory_space::deallocate(pointer, n * sizeof(T));
   }
+  /// Host to host: a plain copy of `n` elements.
   template <class T>
   void copy_to_host(const T* from, T* host_to, std::size_t n) const {
     if (n != 0) std::memmove(host_to, from, n * sizeof(T));
   }
+  /// Host to host: a plain copy of `n` elements.
   template <class T>
   void copy_from_host(const T* host_from, T* to, std::size_t n) const {
     if (n != 0) std::memmove(to, host_from, n * sizeof(T));

@@ -1,0 +1,259 @@
+#pragma once
+/// \file
+/// Block softmax / log-softmax of unmasked float rows with AVX-512: every
+/// group is one or a few 16-lane packets held in registers, tails are masked
+/// loads and stores, so no group ever takes a scalar loop.
+///
+/// The row is cut once per call into a `row_plan` of steps, in token order:
+/// - a *window*: a run of consecutive groups of at most 16 tokens each that
+///   fits in one packet (the pet graph's 2, 3, 12, ...; WordNet's siblings).
+///   Per-group max and sum inside the packet are segmented all-reductions:
+///   4 steps of "combine with lane i + d if it is in my group" (d = 1, 2, 4, 8:
+///   the first lane of a group then holds its reduction) and one permute that
+///   broadcasts the first lane over the group. The masks and the permute are
+///   the window's, computed once per call.
+/// - a group of 17..64 tokens: up to 4 packets in registers, one read and one
+///   write (max, exp, sum, scale without touching memory in between).
+/// - a longer group: max pass, exp + sum pass (exps stored), scale pass.
+/// Groups are independent, so the steps of a row overlap in the out-of-order
+/// core; the step kinds repeat row after row, which the branch predictor
+/// learns. Measured on Zen 4 (docs/performance.md), with the table exp of
+/// simd.hpp: 1.1-1.7x the GB/s of the previous row kernel on the Zipf-like
+/// layouts; layouts of tiny groups keep the transposed tiles of
+/// tile_kernels.hpp, which are faster there.
+///
+/// Formulas (paper eq. 3, per group g, shift m_g = max_g z or 0 when that is −inf):
+///   p_v = exp(z_v − m_g) / Σ_g exp(z − m_g)            (0 for a group without mass)
+///   log p_v = (z_v − m_g) − log Σ_g exp(z − m_g)       (−inf for a group without mass)
+/// Same edge cases as row_kernels.hpp: −inf logits, ±1e30, NaN kept in its group.
+
+// simd.hpp first: it includes the intrinsics under its GCC 105593 pragmas.
+#include "labelgraph/backends/cpu/simd.hpp"
+#include "labelgraph/backends/cpu/tile_kernels.hpp"
+
+#if defined(__AVX512F__)
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, see simd.hpp
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+namespace labelgraph::backends::cpu_detail {
+
+/// A run of whole groups inside one 16-lane packet, with the masks of its
+/// segmented reductions.
+struct packed_window {
+  std::uint32_t begin = 0;                     ///< first token
+  __mmask16 lanes = 0;                         ///< lanes holding tokens
+  __mmask16 combine[4] = {0, 0, 0, 0};         ///< step d = 2^s: lane i takes lane i + d (same group)
+  alignas(16) std::uint8_t group_head[16] = {};  ///< lane of the first token of lane i's group
+};
+
+/// One step of a row plan.
+struct plan_step {
+  /// How the step's tokens are processed.
+  enum kind_type : std::uint32_t { window, registers_2, registers_3, registers_4, streaming };
+  kind_type kind;
+  std::uint32_t begin;  ///< first token
+  std::uint32_t count;  ///< tokens (the group's size), or the window's index for `window`
+};
+
+/// The steps of one layout's rows, in token order; built once per call, its
+/// storage reused from call to call (no allocation in the steady state).
+struct row_plan {
+  std::vector<plan_step> steps;
+  std::vector<packed_window> windows;
+
+  /// Cuts groups [offsets[g], offsets[g + 1]) into steps.
+  void build(const std::uint32_t* offsets, std::uint32_t groups) {
+    steps.clear();
+    windows.clear();
+    std::uint32_t g = 0;
+    while (g < groups) {
+      const std::uint32_t size = offsets[g + 1] - offsets[g];
+      if (size == 0) {
+        ++g;
+        continue;
+      }
+      if (size > 16) {
+        const std::uint32_t packets = (size + 15) / 16;
+        const plan_step::kind_type kind = packets == 2   ? plan_step::registers_2
+                                          : packets == 3 ? plan_step::registers_3
+                                          : packets == 4 ? plan_step::registers_4
+                                                         : plan_step::streaming;
+        steps.push_back({kind, offsets[g], size});
+        ++g;
+        continue;
+      }
+      packed_window w;
+      w.begin = offsets[g];
+      std::uint32_t used = 0;
+      while (g < groups && offsets[g + 1] - offsets[g] <= 16 && offsets[g + 1] - w.begin <= 16) {
+        const std::uint32_t first = offsets[g] - w.begin;
+        const std::uint32_t last = offsets[g + 1] - w.begin;
+        for (std::uint32_t lane = first; lane < last; ++lane) {
+          w.group_head[lane] = static_cast<std::uint8_t>(first);
+          for (std::uint32_t s = 0; s < 4; ++s) {
+            if (lane + (1u << s) < last) w.combine[s] = static_cast<__mmask16>(w.combine[s] | (1u << lane));
+          }
+        }
+        used = last;
+        ++g;
+      }
+      for (std::uint32_t lane = used; lane < 16; ++lane) w.group_head[lane] = static_cast<std::uint8_t>(lane);
+      w.lanes = static_cast<__mmask16>((1u << used) - 1u);
+      steps.push_back({plan_step::window, w.begin, static_cast<std::uint32_t>(windows.size())});
+      windows.push_back(w);
+    }
+  }
+};
+
+namespace avx512 {
+
+/// Every lane: the maskz intrinsics with this mask compute the same as the
+/// plain ones, inside which GCC 12 warns (bug 105593).
+inline constexpr __mmask16 all_lanes = 0xFFFF;
+
+inline __m512 minus_inf() noexcept { return _mm512_set1_ps(-std::numeric_limits<float>::infinity()); }
+
+/// Lanes i .. i + n − 1 of a packet: the mask of a tail of n in [1, 16] tokens.
+inline __mmask16 first_lanes(std::uint32_t n) noexcept { return static_cast<__mmask16>((1u << n) - 1u); }
+
+/// x shifted down by 2^S lanes (lane i gets lane i + 2^S; the top lanes wrap
+/// around, and the combine masks never select them).
+template <int S>
+inline __m512 lanes_down(__m512 x) noexcept {
+  const __m512i bits = _mm512_castps_si512(x);
+  return _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(all_lanes, bits, bits, 1 << S));
+}
+
+/// The shift m of a group: its max, or 0 when that is −inf (exp then gives 0, not NaN).
+inline float group_shift(float max) noexcept { return max == -std::numeric_limits<float>::infinity() ? 0.0f : max; }
+
+/// 1/s per lane, 0 where s = 0 (rcp14 and one Newton step: 2^-28 relative).
+inline __m512 inverse_or_zero(__m512 s) noexcept {
+  const __m512 r = _mm512_maskz_rcp14_ps(all_lanes, s);
+  const __m512 refined = _mm512_fmadd_ps(r, _mm512_fnmadd_ps(s, r, _mm512_set1_ps(1.0f)), r);
+  return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(s, _mm512_setzero_ps(), _CMP_NEQ_UQ), refined);
+}
+
+/// Normalises the groups of one window.
+inline void normalise_window(const float* z, float* y, const packed_window& w, tile_output output) noexcept {
+  const __m512 x = _mm512_mask_loadu_ps(minus_inf(), w.lanes, z + w.begin);
+  const __m512i head = _mm512_maskz_cvtepu8_epi32(all_lanes, _mm_load_si128(reinterpret_cast<const __m128i*>(w.group_head)));
+  // Segmented max: after the 4 steps lane i holds the max of its group's lanes >= i.
+  __m512 max = x;
+  max = _mm512_mask_max_ps(max, w.combine[0], max, lanes_down<0>(max));
+  max = _mm512_mask_max_ps(max, w.combine[1], max, lanes_down<1>(max));
+  max = _mm512_mask_max_ps(max, w.combine[2], max, lanes_down<2>(max));
+  max = _mm512_mask_max_ps(max, w.combine[3], max, lanes_down<3>(max));
+  max = _mm512_maskz_permutexvar_ps(all_lanes, head, max);
+  const __m512 shift = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(max, minus_inf(), _CMP_EQ_OQ), max, _mm512_setzero_ps());
+  const __m512 shifted = _mm512_sub_ps(x, shift);
+  const __m512 e = exp_packet(shifted);
+  __m512 sum = e;
+  sum = _mm512_mask_add_ps(sum, w.combine[0], sum, lanes_down<0>(sum));
+  sum = _mm512_mask_add_ps(sum, w.combine[1], sum, lanes_down<1>(sum));
+  sum = _mm512_mask_add_ps(sum, w.combine[2], sum, lanes_down<2>(sum));
+  sum = _mm512_mask_add_ps(sum, w.combine[3], sum, lanes_down<3>(sum));
+  sum = _mm512_maskz_permutexvar_ps(all_lanes, head, sum);
+  __m512 result;
+  if (output == tile_output::probabilities) {
+    result = _mm512_mul_ps(e, inverse_or_zero(sum));
+  } else {
+    const __m512 empty = _mm512_setzero_ps();
+    result = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(sum, empty, _CMP_EQ_OQ), _mm512_sub_ps(shifted, ei::plog(sum)), minus_inf());
+  }
+  _mm512_mask_storeu_ps(y + w.begin, w.lanes, result);
+}
+
+/// One group of 17..64 tokens in `Packets` registers: one read, one write.
+template <int Packets>
+inline void normalise_in_registers(const float* z, float* y, std::uint32_t size, tile_output output) noexcept {
+  const __mmask16 tail = first_lanes(size - 16u * (Packets - 1));
+  __m512 x[Packets];
+  for (int i = 0; i + 1 < Packets; ++i) x[i] = _mm512_loadu_ps(z + 16 * i);
+  x[Packets - 1] = _mm512_mask_loadu_ps(minus_inf(), tail, z + 16 * (Packets - 1));
+  __m512 max = x[0];
+  for (int i = 1; i < Packets; ++i) max = _mm512_maskz_max_ps(all_lanes, max, x[i]);
+  const __m512 shift = _mm512_set1_ps(group_shift(ei::predux_max(max)));
+  __m512 sum = _mm512_setzero_ps();
+  if (output == tile_output::probabilities) {
+    for (int i = 0; i < Packets; ++i) {
+      x[i] = exp_packet(_mm512_sub_ps(x[i], shift));
+      sum = _mm512_add_ps(sum, x[i]);
+    }
+    const float total = ei::predux(sum);
+    const __m512 inverse = _mm512_set1_ps(total == 0.0f ? 0.0f : 1.0f / total);
+    for (int i = 0; i < Packets; ++i) x[i] = _mm512_mul_ps(x[i], inverse);
+  } else {
+    for (int i = 0; i < Packets; ++i) sum = _mm512_add_ps(sum, exp_packet(_mm512_sub_ps(x[i], shift)));
+    const float total = ei::predux(sum);
+    const __m512 log_sum = _mm512_set1_ps(total == 0.0f ? std::numeric_limits<float>::infinity() : std::log(total));
+    for (int i = 0; i < Packets; ++i) x[i] = _mm512_sub_ps(_mm512_sub_ps(x[i], shift), log_sum);
+  }
+  for (int i = 0; i + 1 < Packets; ++i) _mm512_storeu_ps(y + 16 * i, x[i]);
+  _mm512_mask_storeu_ps(y + 16 * (Packets - 1), tail, x[Packets - 1]);
+}
+
+/// One long group: max pass, exp + sum pass, normalisation pass.
+inline void normalise_streaming(const float* z, float* y, std::uint32_t size, tile_output output) noexcept {
+  const std::uint32_t full = (size - 1) / 16;  // whole packets before the last, possibly partial, one
+  const __mmask16 tail = first_lanes(size - 16u * full);
+  const __m512 last = _mm512_mask_loadu_ps(minus_inf(), tail, z + 16 * full);
+  __m512 max = last;
+  for (std::uint32_t i = 0; i < full; ++i) max = _mm512_maskz_max_ps(all_lanes, max, _mm512_loadu_ps(z + 16 * i));
+  const __m512 shift = _mm512_set1_ps(group_shift(ei::predux_max(max)));
+  __m512 sum = exp_packet(_mm512_sub_ps(last, shift));
+  if (output == tile_output::probabilities) {
+    for (std::uint32_t i = 0; i < full; ++i) {
+      const __m512 e = exp_packet(_mm512_sub_ps(_mm512_loadu_ps(z + 16 * i), shift));
+      sum = _mm512_add_ps(sum, e);
+      _mm512_storeu_ps(y + 16 * i, e);
+    }
+    const float total = ei::predux(sum);
+    const __m512 inverse = _mm512_set1_ps(total == 0.0f ? 0.0f : 1.0f / total);
+    for (std::uint32_t i = 0; i < full; ++i) _mm512_storeu_ps(y + 16 * i, _mm512_mul_ps(_mm512_loadu_ps(y + 16 * i), inverse));
+    _mm512_mask_storeu_ps(y + 16 * full, tail, _mm512_mul_ps(exp_packet(_mm512_sub_ps(last, shift)), inverse));
+  } else {
+    for (std::uint32_t i = 0; i < full; ++i) sum = _mm512_add_ps(sum, exp_packet(_mm512_sub_ps(_mm512_loadu_ps(z + 16 * i), shift)));
+    const float total = ei::predux(sum);
+    const __m512 log_sum = _mm512_set1_ps(total == 0.0f ? std::numeric_limits<float>::infinity() : std::log(total));
+    for (std::uint32_t i = 0; i < full; ++i) {
+      _mm512_storeu_ps(y + 16 * i, _mm512_sub_ps(_mm512_sub_ps(_mm512_loadu_ps(z + 16 * i), shift), log_sum));
+    }
+    _mm512_mask_storeu_ps(y + 16 * full, tail, _mm512_sub_ps(_mm512_sub_ps(last, shift), log_sum));
+  }
+}
+
+}  // namespace avx512
+
+/// Block softmax or log-softmax of one unmasked float row along `plan`
+/// (`y` may equal `z`: every step reads its tokens before it writes them).
+inline void block_softmax_row_planned(const float* z, float* y, const row_plan& plan, tile_output output) noexcept {
+  const packed_window* windows = plan.windows.data();
+  for (const plan_step& step : plan.steps) {
+    switch (step.kind) {
+      case plan_step::window: avx512::normalise_window(z, y, windows[step.count], output); break;
+      case plan_step::registers_2: avx512::normalise_in_registers<2>(z + step.begin, y + step.begin, step.count, output); break;
+      case plan_step::registers_3: avx512::normalise_in_registers<3>(z + step.begin, y + step.begin, step.count, output); break;
+      case plan_step::registers_4: avx512::normalise_in_registers<4>(z + step.begin, y + step.begin, step.count, output); break;
+      case plan_step::streaming: avx512::normalise_streaming(z + step.begin, y + step.begin, step.count, output); break;
+    }
+  }
+}
+
+}  // namespace labelgraph::backends::cpu_detail
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#endif  // __AVX512F__
