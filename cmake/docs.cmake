@@ -26,10 +26,14 @@ endif()
 
 # Headers of the core and of every backend folder (whether or not its
 # dependencies were found here: the documentation covers all of them), the
-# pages of docs/ and the README as the main page.
+# pages of docs/, the examples' README pages (docs/index.md links to them, and
+# Doxygen resolves a link to a .md file only if that file is one of its pages)
+# and the README as the main page.
 file(GLOB _labelgraph_backend_include_dirs LIST_DIRECTORIES true "${PROJECT_SOURCE_DIR}/backends/*/include")
+file(GLOB _labelgraph_example_pages "${PROJECT_SOURCE_DIR}/examples/*/README.md")
 set(_labelgraph_include_roots "${PROJECT_SOURCE_DIR}/include" ${_labelgraph_backend_include_dirs})
-set(_labelgraph_docs_input ${_labelgraph_include_roots} "${PROJECT_SOURCE_DIR}/docs" "${PROJECT_SOURCE_DIR}/README.md")
+set(_labelgraph_docs_input ${_labelgraph_include_roots} "${PROJECT_SOURCE_DIR}/docs" ${_labelgraph_example_pages}
+                           "${PROJECT_SOURCE_DIR}/README.md")
 # Doxyfile lists: quoted, blank-separated.
 list(TRANSFORM _labelgraph_docs_input PREPEND "\"")
 list(TRANSFORM _labelgraph_docs_input APPEND "\"")
@@ -48,5 +52,6 @@ add_custom_target(docs
   VERBATIM)
 
 unset(_labelgraph_backend_include_dirs)
+unset(_labelgraph_example_pages)
 unset(_labelgraph_include_roots)
 unset(_labelgraph_docs_input)

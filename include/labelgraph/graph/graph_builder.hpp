@@ -1,7 +1,7 @@
 #pragma once
 /// \file
 /// `graph_builder`: collects nodes, edges and groups, then validates all of
-/// them at once in `build()` (DESIGN.md section 7 lists the rules).
+/// them at once in `build()` (docs/graph-format.md lists the rules).
 ///
 /// Readers (JSON, WordNet) feed a builder and attach an `input_location` to
 /// every item, so that each problem `build()` reports names the file, the line,
@@ -33,7 +33,7 @@ namespace labelgraph {
 /// Collects a label graph piece by piece and validates it as a whole.
 ///
 /// Names may be used (by edges, groups) before they are declared; `build()`
-/// checks every rule of DESIGN.md section 7 and throws one `graph_error` that
+/// checks every rule of docs/graph-format.md and throws one `graph_error` that
 /// lists every problem found, each with its input location and the nodes
 /// involved. `build()` consumes what was collected: afterwards the builder is
 /// empty again (same source).

@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// The labelgraph/1 JSON graph format (DESIGN.md section 7, docs/graph-format.md):
+/// The labelgraph/1 JSON graph format (docs/graph-format.md):
 /// `read_graph_json`, `read_graph_json_string` and `write_graph_json`.
 ///
 /// The reader streams: nlohmann's iterative SAX parser drives a schema-checking
@@ -172,7 +172,7 @@ inline std::filesystem::path temporary_sibling(const std::filesystem::path& file
   return detail::read_graph_json_from(bytes, source_name);
 }
 
-/// Reads a labelgraph/1 graph file and validates it (DESIGN.md section 7).
+/// Reads a labelgraph/1 graph file and validates it (docs/graph-format.md, "Rules").
 ///
 /// Throws `graph_error`: for a file that cannot be opened or read ("cannot
 /// open 'x.json': No such file or directory"); for a syntax error, alone

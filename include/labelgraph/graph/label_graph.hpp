@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// `label_graph`: the immutable label DAG (DESIGN.md section 2).
+/// `label_graph`: the immutable label DAG (docs/model.md, "Label graph").
 ///
 /// A graph is a cheap handle to shared, immutable data: copying it copies one
 /// pointer, and any number of threads may read it at once. It is made only by

@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// WordNet 3.0 noun reader (DESIGN.md sections 6 and 7).
+/// WordNet 3.0 noun reader (`labelgraph import-wordnet`).
 ///
 /// `read_wordnet_synsets` parses `data.noun` (format: wndb(5WN)) into plain
 /// records; `read_wordnet` turns them into a `label_graph`: one `label` node per

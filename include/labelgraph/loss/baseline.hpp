@@ -33,7 +33,13 @@
 namespace labelgraph {
 
 /// Which baseline `compute_baselines` uses; see the file comment.
-enum class baseline_kind : std::uint8_t { none, running_mean, batch_mean, leave_one_out, self_critical };
+enum class baseline_kind : std::uint8_t {
+  none,           ///< b = 0
+  running_mean,   ///< the running mean m of past batches' mean rewards (the paper's "average baseline")
+  batch_mean,     ///< the mean reward of the batch, the path's own included
+  leave_one_out,  ///< the mean reward of the input's other K − 1 paths
+  self_critical   ///< the reward of the input's greedy path
+};
 
 /// "none", "running_mean", "batch_mean", "leave_one_out", "self_critical".
 [[nodiscard]] constexpr std::string_view to_string(baseline_kind kind) noexcept {

@@ -1,7 +1,7 @@
 #pragma once
 /// \file
-/// How a sample's several ground-truth paths are reduced to one loss
-/// (DESIGN.md section 2 "Losses"). With ℓ(P) the teacher-forced cost of path
+/// How a sample's several ground-truth paths are reduced to one loss.
+/// With ℓ(P) the teacher-forced cost of path
 /// P (Eq. 2 summed over its steps: −log p(P) without regulariser and token
 /// weights) and c_P the optional pair weight (1 when absent):
 ///
@@ -22,7 +22,13 @@
 namespace labelgraph {
 
 /// The reduction of a sample's path costs; see the file comment for the formulas.
-enum class pooling : std::uint8_t { mean, sum, random, marginal, best };
+enum class pooling : std::uint8_t {
+  mean,      ///< Σ_P c_P ℓ(P) / n_s (the paper's best)
+  sum,       ///< Σ_P c_P ℓ(P)
+  random,    ///< c_Q ℓ(Q) of one path Q chosen by Philox from (seed, sample)
+  marginal,  ///< −log Σ_P c_P exp(−ℓ(P))
+  best       ///< min_P [ℓ(P) − log c_P] (hard EM)
+};
 
 /// "mean", "sum", "random", "marginal", "best".
 [[nodiscard]] constexpr std::string_view to_string(pooling kind) noexcept {

@@ -66,7 +66,7 @@ namespace labelgraph {
 
 /// Options of `sequence_nll`.
 struct sequence_nll_options {
-  normalization norm = normalization::candidate;  ///< the step distribution (DESIGN.md section 2)
+  normalization norm = normalization::candidate;  ///< the step distribution (see `normalization`)
   bool candidate_mask = true;    ///< `block` / `full`: normalise within M = C(u) (off: the paper's unmasked block softmax)
   regularizer reg = {};          ///< label smoothing / MaxSup inside each row's normalisation set
   pooling pool = pooling::mean;  ///< reduction over a sample's paths

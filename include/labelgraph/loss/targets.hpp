@@ -1,7 +1,7 @@
 #pragma once
 /// \file
 /// `make_path_targets`: the supervision of one batch, ready for the sequence
-/// losses (Eq. 2, DESIGN.md section 2 "Losses") and the rewards (Eq. 3).
+/// losses (Eq. 2, pooled as in `labelgraph/loss/pooling.hpp`) and the rewards (Eq. 3).
 ///
 /// For sample s with label y_s every path P ∈ paths(y_s) of the target table
 /// becomes one (sample, path) *pair*. Pairs are stored sample by sample, so

@@ -56,7 +56,10 @@ struct dataset_accuracy {
 };
 
 /// How `evaluation_report::table` prints.
-enum class table_format : std::uint8_t { text, markdown };
+enum class table_format : std::uint8_t {
+  text,      ///< aligned plain-text columns
+  markdown   ///< a Markdown table
+};
 
 /// Options of `evaluate_paths`.
 struct evaluation_options {

@@ -1,8 +1,7 @@
 #pragma once
 /// \file
 /// The fused block NLL: loss, gradient w.r.t. the logits and the per-row
-/// log-normaliser in one pass over the logits (the paper's Eq. 2 per step,
-/// DESIGN.md section 2 "Losses").
+/// log-normaliser in one pass over the logits (the paper's Eq. 2 per step).
 ///
 /// Row r with target t, normalisation set N = N(t) (g(t) ∩ M for `block`, M
 /// for `full` / `candidate`), K = |N|, lse = log Σ_{w ∈ N} exp z_w, weight w_r:

@@ -1,7 +1,7 @@
 #pragma once
 /// \file
 /// Block softmax and block log-softmax over [rows, V] logits, forward and
-/// backward (DESIGN.md section 2, the paper's block softmax):
+/// backward (the paper's block softmax):
 ///
 ///   p(v) = exp z_v / Σ_{w ∈ N(v)} exp z_w,   N(v) = g(v) ∩ M (block) or M (full, candidate)
 ///

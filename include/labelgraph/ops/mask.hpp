@@ -6,7 +6,7 @@
 /// - none: every token is allowed;
 /// - dense: a `uint8` [rows, V] tensor, nonzero = allowed;
 /// - candidates: a `uint32` [rows] tensor holding each row's current node u,
-///   M = C(u) read from the layout's candidate CSR lists (DESIGN.md section 2).
+///   M = C(u) read from the layout's candidate CSR lists (docs/model.md, "Output layout").
 /// Tokens outside M get probability 0, log-probability −inf and gradient 0.
 
 #include <cstddef>
@@ -20,7 +20,11 @@
 namespace labelgraph {
 
 /// Which representation a `row_mask` uses.
-enum class mask_kind : std::uint8_t { none, dense, candidates };
+enum class mask_kind : std::uint8_t {
+  none,        ///< every token allowed
+  dense,       ///< a [rows, V] `uint8` tensor, nonzero = allowed
+  candidates   ///< each row's current node u; M = C(u) from the layout
+};
 
 /// The allowed tokens of every row; trivially copyable, passed to kernels by value.
 struct row_mask {

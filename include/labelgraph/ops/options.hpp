@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// The small option types of the block-softmax op family (DESIGN.md section 2):
+/// The small option types of the block-softmax op family:
 /// which set a probability is normalised over, the regulariser of the fused
 /// NLL, the decoding rule, and the segmented reductions.
 
@@ -17,7 +17,11 @@ namespace labelgraph {
 /// - `candidate`: N(v) = M = C(u), the proper distribution over legal moves
 ///   p(v|u) = exp z_v / Σ_{w ∈ C(u)} exp z_w. Kernels treat it exactly as
 ///   `full`; the front ends insist that a mask is given with it.
-enum class normalization : std::uint8_t { full, block, candidate };
+enum class normalization : std::uint8_t {
+  full,       ///< N(v) = M: a plain softmax over the allowed tokens
+  block,      ///< N(v) = g(v) ∩ M: the paper's block softmax
+  candidate   ///< N(v) = M = C(u): the distribution over legal moves (needs a mask)
+};
 
 /// "full", "block", "candidate".
 [[nodiscard]] constexpr std::string_view to_string(normalization norm) noexcept {
@@ -57,11 +61,21 @@ struct regularizer {
 /// - `max_candidate` (default): by the candidate softmax p(v|u) (argmax: by z_v);
 /// - `max_block` (the paper's Algorithm 2): by the block softmax p_blk(v) over
 ///   g(v) ∩ C(u), renormalised over C(u) for sampling.
-enum class decode_rule : std::uint8_t { max_candidate, max_block };
+enum class decode_rule : std::uint8_t {
+  max_candidate,  ///< by the candidate softmax p(v|u) (the default)
+  max_block       ///< by the block softmax over g(v) ∩ C(u) (the paper's Algorithm 2)
+};
 
 /// Reductions of `segmented_reduce` (multi-path pooling). Empty segments give
 /// sum 0, mean 0, logsumexp −inf, max −inf, min +inf, argmin `no_index`.
-enum class reduction : std::uint8_t { sum, mean, logsumexp, max, min, argmin };
+enum class reduction : std::uint8_t {
+  sum,        ///< Σ values (empty: 0)
+  mean,       ///< Σ values / count (empty: 0)
+  logsumexp,  ///< log Σ exp values (empty: −inf)
+  max,        ///< the largest value (empty: −inf)
+  min,        ///< the smallest value (empty: +inf)
+  argmin      ///< the position of the smallest value within the segment (empty: `no_index`)
+};
 
 /// "sum", "mean", "logsumexp", "max", "min", "argmin".
 [[nodiscard]] constexpr std::string_view to_string(reduction kind) noexcept {
@@ -77,10 +91,18 @@ enum class reduction : std::uint8_t { sum, mean, logsumexp, max, min, argmin };
 }
 
 /// Whether GEMM reads an operand as stored or transposed.
-enum class transpose : std::uint8_t { no, yes };
+enum class transpose : std::uint8_t {
+  no,   ///< the operand as stored
+  yes   ///< the operand transposed
+};
 
 /// Elementwise activations of the dense models; their derivatives are written
 /// in terms of the output y: tanh' = 1 − y², sigmoid' = y(1 − y), relu' = [y > 0].
-enum class activation : std::uint8_t { identity, tanh, sigmoid, relu };
+enum class activation : std::uint8_t {
+  identity,  ///< y = x
+  tanh,      ///< y = tanh x
+  sigmoid,   ///< y = 1 / (1 + exp(−x))
+  relu       ///< y = max(x, 0)
+};
 
 }  // namespace labelgraph

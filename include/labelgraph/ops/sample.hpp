@@ -1,7 +1,7 @@
 #pragma once
 /// \file
-/// Choosing each row's next token among its candidates C(u) (DESIGN.md
-/// section 2, "Decoding"): `sample_candidates` draws it, `argmax_candidates`
+/// Choosing each row's next token among its candidates C(u) (docs/model.md,
+/// "Step distribution of the decoders"): `sample_candidates` draws it, `argmax_candidates`
 /// picks the most probable one. Rule `max_candidate` (default) scores by the
 /// candidate softmax p(v|u); rule `max_block` (the paper's Algorithm 2) by
 /// the block softmax p_blk(v) over g(v) ∩ C(u), renormalised over C(u) when

@@ -2,7 +2,7 @@
 /// \file
 /// The graph-sparse output layer: the decoder's output projection and the
 /// fused candidate NLL evaluated only on each row's legal moves C(u)
-/// (DESIGN.md sections 2 and 5, "large graphs").
+/// (for large graphs: the cost grows with the out-degree, not the vocabulary).
 ///
 /// Row r with hidden state h_r [H], current node u_r and target t_r; output
 /// weights W [V, H] and bias b [V]. The dense layer computes

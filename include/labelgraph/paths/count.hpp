@@ -1,7 +1,7 @@
 #pragma once
 /// \file
 /// `count_paths`: |paths(v)| for every node v by dynamic programming over the
-/// topological order (DESIGN.md section 2, "Paths").
+/// topological order (docs/model.md, "Paths").
 ///
 ///     N(root) = 1,    N(v) = Σ_{p ∈ parents(v)} N(p)
 ///

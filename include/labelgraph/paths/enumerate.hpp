@@ -1,7 +1,7 @@
 #pragma once
 /// \file
 /// `enumerate_paths`: every root-to-v path, lazily, one at a time, within
-/// explicit bounds (DESIGN.md section 2, "Paths").
+/// explicit bounds (docs/model.md, "Paths").
 ///
 /// The walk goes *backwards* from v along parent edges with an explicit stack
 /// (no recursion: a 1,000,000-node chain enumerates). Backwards is the cheap

@@ -1,7 +1,7 @@
 #pragma once
 /// \file
-/// `compute_graph_stats`: the figures `labelgraph stats` prints (DESIGN.md
-/// section 7), computed in time linear in the graph plus the ancestor sets of
+/// `compute_graph_stats`: the figures `labelgraph stats` prints,
+/// computed in time linear in the graph plus the ancestor sets of
 /// the label nodes — never by enumerating paths.
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// The ground-truth set S(y) of a sample labelled y (DESIGN.md section 2):
+/// The ground-truth set S(y) of a sample labelled y (docs/model.md, "Ground-truth set"):
 /// the label nodes lying on at least one path of y, y included. It is what the
 /// reward r(P) = |P ∩ S| / |S| (Eq. 3) measures a sampled path against.
 ///

@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// `output_layout`: the decoder's token vocabulary (DESIGN.md section 2).
+/// `output_layout`: the decoder's token vocabulary (docs/model.md, "Output layout").
 ///
 /// One token per non-root node plus the end-of-path token EOP. Tokens are
 /// numbered so that every competing group is one contiguous range
@@ -53,6 +53,7 @@ struct layout_view {
 /// The output vocabulary of a graph; immutable once made.
 class output_layout {
 public:
+  /// An empty layout (no tokens, no groups); `make_output_layout` makes real ones.
   output_layout() = default;
 
   /// V: one token per non-root node, plus EOP.

@@ -1,7 +1,7 @@
 #pragma once
 /// \file
 /// `target_table`: the supervision targets of every label, ready for the loss
-/// code (Eq. 2 and the multi-path reductions of DESIGN.md section 2).
+/// code (Eq. 2 and the multi-path reductions of `labelgraph/loss/pooling.hpp`).
 ///
 /// For each label node y, every P ∈ paths(y) as the token sequence
 /// (v1, ..., vn, EOP) — the tokens of P's non-root nodes in path order, then
@@ -17,6 +17,7 @@
 /// silently on a graph with exponentially many paths.
 
 #include <algorithm>
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -86,8 +87,11 @@ public:
     [[nodiscard]] friend constexpr difference_type operator-(iterator a, iterator b) noexcept {
       return static_cast<difference_type>(a.at_ - b.at_);
     }
-    /// Iterators compare by position.
-    [[nodiscard]] friend constexpr auto operator<=>(iterator, iterator) noexcept = default;
+    /// Iterators are equal at the same position. (Declared explicitly: nvcc
+    /// does not define the `==` implied by a defaulted `<=>` of a friend.)
+    [[nodiscard]] friend constexpr bool operator==(iterator a, iterator b) noexcept { return a.at_ == b.at_; }
+    /// Iterators order by position.
+    [[nodiscard]] friend constexpr auto operator<=>(iterator a, iterator b) noexcept { return a.at_ <=> b.at_; }
 
   private:
     path_index at_ = 0;

@@ -43,8 +43,11 @@ public:
     }
     return *this;
   }
+  /// Not copyable: a buffer is the only owner of its elements.
   buffer(const buffer&) = delete;
+  /// Not copyable: a buffer is the only owner of its elements.
   buffer& operator=(const buffer&) = delete;
+  /// Frees the elements through `Space::deallocate`.
   ~buffer() { release(); }
 
   /// The first element (null when empty).

@@ -6,7 +6,7 @@
 /// sets are small, so walking them serially in double costs nothing next to
 /// the softmax over the whole row.
 ///
-/// Scores (DESIGN.md section 2, step distributions), NaN logits never chosen:
+/// Scores (docs/model.md, "Step distribution of the decoders"), NaN logits never chosen:
 /// - `max_candidate`: w(v) = exp(z_v − m), m = max_{C(u)} z  ∝ p(v|u);
 /// - `max_block`: w(v) = p_blk(v) = exp(z_v − m_g) / Σ_{w ∈ g ∩ C(u)} exp(z_w − m_g),
 ///   g = g(v), m_g the maximum over g ∩ C(u); a group whose allowed members are
