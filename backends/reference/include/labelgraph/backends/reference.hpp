@@ -128,7 +128,7 @@ set_statistics statistics(const normalization_spec& spec, std::size_t row, const
 }  // namespace reference_detail
 
 /// p(v) = exp(z_v − m) / Σ_{w ∈ N(v)} exp(z_w − m), m = max_{N(v)} z; 0 outside
-/// M and in sets without mass. (Paper: block softmax; DESIGN.md section 2.)
+/// M and in sets without mass. (Paper: block softmax.)
 template <class T>
 void block_softmax_kernel(const reference&, const normalization_spec& spec, tensor_view<const T, 2> logits,
                           tensor_view<T, 2> probabilities) noexcept {

@@ -6,7 +6,7 @@
 /// normalization is the same code with the single group {0, V}.
 ///
 /// Every kernel walks a row in a few passes while it sits in L1/L2 (the
-/// 3-pass softmax: max, exp, normalise; DESIGN.md section 5 asks to measure it
+/// 3-pass softmax: max, exp, normalise; compared
 /// against the online 2-pass form: `block_softmax_row_online` below, measured
 /// by bench/kernels: the 3-pass form is 3.4-4.8x faster). Per-group work
 /// (max, sum, scale) is scalar for groups shorter than one packet and
