@@ -6,12 +6,30 @@
 
 #include <algorithm>
 #include <span>
+#include <string>
 #include <vector>
 
+#include "labelgraph/graph/json.hpp"
 #include "labelgraph/graph/label_graph.hpp"
 #include "labelgraph/paths/output_layout.hpp"
 
 namespace path_checks {
+
+/// The bundled pet graph of the paper's Figure 2 (error messages name this file).
+inline const char* const pets_file = LABELGRAPH_SOURCE_DIR "/examples/graphs/pets.json";
+
+/// The pet graph, read once per test program.
+inline const labelgraph::label_graph& pets() {
+  static const labelgraph::label_graph graph = labelgraph::read_graph_json(pets_file);
+  return graph;
+}
+
+/// The names of `nodes`, in order.
+inline std::vector<std::string> names(const labelgraph::label_graph& graph, std::span<const labelgraph::node_id> nodes) {
+  std::vector<std::string> result;
+  for (labelgraph::node_id node : nodes) result.emplace_back(graph.name(node));
+  return result;
+}
 
 /// The path starts at the root, follows edges, ends at `target`, repeats no node.
 inline void require_root_to_target_path(const labelgraph::label_graph& graph, std::span<const labelgraph::node_id> path,

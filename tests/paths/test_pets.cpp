@@ -18,18 +18,9 @@ using namespace labelgraph;
 
 namespace {
 
-const char* const pets_file = LABELGRAPH_SOURCE_DIR "/examples/graphs/pets.json";
-
-const label_graph& pets() {
-  static const label_graph graph = read_graph_json(pets_file);
-  return graph;
-}
-
-std::vector<std::string> names(const label_graph& graph, std::span<const node_id> nodes) {
-  std::vector<std::string> result;
-  for (node_id node : nodes) result.emplace_back(graph.name(node));
-  return result;
-}
+using path_checks::names;
+using path_checks::pets_file;
+using path_checks::pets;
 
 using name_path = std::vector<std::string>;
 
