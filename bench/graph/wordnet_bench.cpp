@@ -63,6 +63,15 @@ void set_graph_counters(benchmark::State& state, const lg::label_graph& graph) {
   state.counters["edges"] = static_cast<double>(graph.edge_count());
 }
 
+/// The graph's counters plus the paths enumerated (items processed) and how many were nondeterministic.
+void set_path_counters(benchmark::State& state, const lg::label_graph& graph, std::uint64_t paths,
+                       std::uint64_t nondeterministic) {
+  set_graph_counters(state, graph);
+  state.counters["paths"] = static_cast<double>(paths);
+  state.counters["nondeterministic"] = static_cast<double>(nondeterministic);
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(paths));
+}
+
 /// Parse data.noun into synset records only.
 void read_synsets(benchmark::State& state) {
   std::size_t synsets = 0;
@@ -147,10 +156,7 @@ void classify_all_paths(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(nondeterministic);
   }
-  set_graph_counters(state, graph);
-  state.counters["paths"] = static_cast<double>(paths);
-  state.counters["nondeterministic"] = static_cast<double>(nondeterministic);
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(paths));
+  set_path_counters(state, graph, paths, nondeterministic);
 }
 
 /// The same work with the one-target forms: a fresh `enumerate_paths` range and
@@ -172,10 +178,7 @@ void classify_all_paths_per_target(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(nondeterministic);
   }
-  set_graph_counters(state, graph);
-  state.counters["paths"] = static_cast<double>(paths);
-  state.counters["nondeterministic"] = static_cast<double>(nondeterministic);
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(paths));
+  set_path_counters(state, graph, paths, nondeterministic);
 }
 
 /// The deterministic / nondeterministic path counts of every label node by DP
