@@ -251,3 +251,42 @@ TEMPLATE_LIST_TEST_CASE("NaN in one group stays in that group", "[backends][nume
     });
   });
 }
+
+TEMPLATE_LIST_TEST_CASE("NaN turns its whole set NaN, also as the set's only mass; masked-out tokens keep 0 and -inf",
+                        "[backends][numerics]", backends_under_test) {
+  const layout_view layout = catalogue_layout().view();
+  for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
+    for_float_and_double([&]<class T>(std::type_identity<T>) {
+      // Group A = {NaN, −inf, 5 (masked out)}: the NaN is the only mass of A ∩ M.
+      const auto z = row_of<T>({quiet_nan, -inf, 5, 0.5, -0.5, 1, 1});
+      host_matrix<std::uint8_t> dense(1, layout.tokens);
+      for (std::size_t v = 0; v < layout.tokens; ++v) dense(0, v) = v == 2 ? 0 : 1;
+      for (normalization norm : {normalization::block, normalization::full}) {
+        INFO(to_string(norm));
+        const auto run = run_all(backend, z, norm, row_mask::from_dense(dense.view()), 1);
+        // The set of tokens 0 and 1 (block: A ∩ M; full: all of M) is NaN everywhere.
+        const std::size_t set_end = norm == normalization::block ? 2 : layout.tokens;
+        for (std::size_t v = 0; v < set_end; ++v) {
+          if (v == 2) continue;
+          INFO("token " << v);
+          CHECK(std::isnan(static_cast<double>(run.p(0, v))));
+          CHECK(std::isnan(static_cast<double>(run.log_p(0, v))));
+          CHECK(std::isnan(static_cast<double>(run.dz_log(0, v))));
+          CHECK(std::isnan(static_cast<double>(run.grad(0, v))));
+        }
+        CHECK(std::isnan(static_cast<double>(run.loss[0])));
+        // The masked-out token 2 keeps its values.
+        CHECK(run.p(0, 2) == T(0));
+        CHECK(static_cast<double>(run.log_p(0, 2)) == -inf);
+        CHECK(run.dz_softmax(0, 2) == T(0));
+        CHECK(run.dz_log(0, 2) == T(0));
+        CHECK(run.grad(0, 2) == T(0));
+        if (norm == normalization::block) {  // groups B, S, EOP: untouched
+          CHECK(static_cast<double>(run.p(0, 3)) == Approx(1 / (1 + std::exp(-1.0))));
+          CHECK(run.p(0, 5) == T(1));
+          CHECK(run.grad(0, 3) == T(0));  // outside the target's set
+        }
+      }
+    });
+  });
+}

@@ -65,7 +65,12 @@
 /// - Maxima are taken per set (never one global maximum), so ±1e30 logits do
 ///   not overflow; form p = exp(z − m) / Σ exp(z − m) and
 ///   log p = (z − m) − log Σ exp(z − m), never exp(z − lse): with m = 1e30,
-///   lse = m + log Σ rounds to m. NaN in one set stays in that set.
+///   lse = m + log Σ rounds to m.
+/// - NaN: a NaN logit of an allowed token makes its whole set NaN
+///   (probabilities, log-probabilities, gradients; the loss and log-normaliser
+///   of a row whose target set holds it), also when it is the set's only
+///   logit above −inf. Tokens outside M keep 0 / −inf and other sets are
+///   untouched.
 /// - A −inf logit inside M is a legal zero-probability token: p = 0,
 ///   log p = −inf, softmax-backward and NLL gradient 0 (no regulariser); the
 ///   log-softmax backward passes dy through (d log p_v / dz_v = 1 − p_v = 1,

@@ -79,9 +79,14 @@ void for_each_set_range(const normalization_spec& spec, Visit&& visit) {
   }
 }
 
-/// Statistics of one normalisation set S of a row: m = max_S z (NaN ignored,
-/// −inf when S is empty or all −inf), Σ_S exp(z − m) (NaN if S holds a NaN),
-/// |S|, Σ_S z, and the lowest token reaching the maximum.
+/// Statistics of one normalisation set S of a row: m = max_S z (−inf when S
+/// is empty or all −inf), Σ_S exp(z − m), |S|, Σ_S z, and the lowest token
+/// reaching the maximum.
+///
+/// NaN contract (every backend): a NaN logit in S makes m and Σ NaN, so every
+/// token of S gets NaN (probability, log-probability, gradient, and the loss
+/// of a target in S), even when the NaN is S's only logit above −inf. Tokens
+/// outside M and other sets are untouched.
 ///
 /// Probabilities are formed as exp(z − m) / Σ exp(z − m), never as
 /// exp(z − lse): for m = 1e30, lse = m + log Σ rounds to m and would lose the
@@ -107,15 +112,22 @@ template <class T>
 set_statistics statistics(const normalization_spec& spec, std::size_t row, const T* z, std::uint32_t first,
                           std::uint32_t last) {
   set_statistics s;
+  bool holds_nan = false;
   for (std::uint32_t v = first; v < last; ++v) {
     if (!spec.mask.allows(spec.layout, row, v)) continue;
     const double zv = static_cast<double>(z[v]);
     ++s.count;
     s.sum += zv;
-    if (zv > s.max || (s.argmax == no_token && zv == s.max)) {  // strict: ties keep the lowest token; NaN never
+    holds_nan = holds_nan || std::isnan(zv);
+    if (zv > s.max || (s.argmax == no_token && zv == s.max)) {  // strict: ties keep the lowest token
       s.max = zv;
       s.argmax = v;
     }
+  }
+  if (holds_nan) {  // NaN propagates through the whole set (has_mass() is true for m = NaN)
+    s.max = std::numeric_limits<double>::quiet_NaN();
+    s.sum_exp = std::numeric_limits<double>::quiet_NaN();
+    return s;
   }
   if (!s.has_mass()) return s;
   // The per-set maximum keeps every exp() in [0, 1].

@@ -344,6 +344,22 @@ struct nll_row_result {
   T lse;
 };
 
+/// The fused NLL of a set N whose maximum is −inf. Usually N has no mass
+/// (empty, masked, all −inf): p_t = 0, loss w·(+inf), gradient 0 on N. But the
+/// maximum skips NaN, so a NaN that is N's only logit above −inf lands here
+/// too: then N is NaN (loss, lse and gradient on N; the NaN contract of
+/// backend/kernels.hpp). Rare path: one scan of N.
+template <class T>
+inline nll_row_result<T> nll_of_set_without_maximum(const T* z, T* grad, token_range range, T weight,
+                                                    const std::uint8_t* allowed) noexcept {
+  bool holds_nan = false;  // read before grad (which may be z) is written
+  for (std::uint32_t v = range.begin; v < range.end; ++v) holds_nan = holds_nan || (is_allowed(allowed, v) && std::isnan(z[v]));
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  for (std::uint32_t v = range.begin; v < range.end; ++v) grad[v] = holds_nan && is_allowed(allowed, v) ? weight * nan : T(0);
+  if (!holds_nan) return {weight == T(0) ? T(0) : weight * std::numeric_limits<T>::infinity(), minus_infinity<T>};
+  return {weight == T(0) ? T(0) : nan, nan};
+}
+
 /// Fused block NLL of one row with target t in normalization set N = range ∩ M,
 /// K = |N|, lse = log sum_N exp z, p = exp(z − lse), weight w:
 ///   none:  loss = w (lse − z_t),                        grad = w (p − 1_t)
@@ -382,10 +398,7 @@ inline nll_row_result<T> block_nll_row(const T* z, T* grad, token_range range,
     }
   }
   const T target_logit = z[target];
-  if (max == minus_infinity<T>) {  // a set without mass (all −inf or masked): p_t = 0
-    std::fill(grad + range.begin, grad + range.end, T(0));
-    return {weight == T(0) ? T(0) : weight * std::numeric_limits<T>::infinity(), minus_infinity<T>};
-  }
+  if (max == minus_infinity<T>) return nll_of_set_without_maximum(z, grad, range, weight, allowed);
   // Pass 2: e = exp(z − m) into the gradient row (N's logits are no longer needed).
   const T shift = group_shift(max);
   range_shift(z, grad, shift, range, allowed);
@@ -506,9 +519,10 @@ inline nll_row_result<T> block_nll_row_in_registers(const T* z, T* grad, std::ui
   }
   const T target_logit = z[target];
   const T max = ei::predux_max(max_packet);
-  if (max == minus_infinity<T>) {  // a set without mass: p_t = 0, infinite loss, zero gradient
-    std::fill(grad, grad + tokens, T(0));
-    return {weight == T(0) ? T(0) : weight * std::numeric_limits<T>::infinity(), minus_infinity<T>};
+  if (max == minus_infinity<T>) {  // no mass (or a NaN as the only mass)
+    const auto result = nll_of_set_without_maximum(z, grad, range, weight, nullptr);
+    zero_outside(grad, tokens, range, row_is_zero);
+    return result;
   }
   const T shift = group_shift(max);
   P sum_packet = zero;

@@ -190,6 +190,23 @@ struct group_ops {
   }
 };
 
+/// x[v] = value for the masked-out tokens of [b, e): the rare NaN path.
+template <class T>
+inline void reset_masked(T* x, std::size_t b, std::size_t e, const std::uint8_t* allowed, T value) noexcept {
+  for (std::size_t v = b; v < e; ++v) {
+    if (allowed[v] == 0) x[v] = value;
+  }
+}
+
+/// True when an allowed token of [b, e) holds a NaN logit.
+template <class T>
+inline bool holds_nan(const T* z, std::size_t b, std::size_t e, const std::uint8_t* allowed) noexcept {
+  for (std::size_t v = b; v < e; ++v) {
+    if (is_allowed(allowed, v) && std::isnan(z[v])) return true;
+  }
+  return false;
+}
+
 template <class T>
 inline T group_shift(T group_max) noexcept {
   return group_max == minus_infinity<T> ? T(0) : group_max;
@@ -211,7 +228,11 @@ void block_softmax_row(const T* z_data, T* y_data, std::size_t length, const std
   }
   exp_in_place(y_data, offsets[0], offsets[groups]);
   for (std::uint32_t g = 0; g < groups; ++g) {
-    ops::scale(y, inverse_or_zero(group_ops<decltype(y)>::sum(y, offsets[g], offsets[g + 1])), offsets[g], offsets[g + 1]);
+    const T inverse = inverse_or_zero(group_ops<decltype(y)>::sum(y, offsets[g], offsets[g + 1]));
+    ops::scale(y, inverse, offsets[g], offsets[g + 1]);
+    // A NaN in the set makes the factor NaN, and 0 · NaN would leak it into
+    // the masked-out tokens, which stay 0 (rare path: one test per group).
+    if (allowed != nullptr && std::isnan(inverse)) reset_masked(y_data, offsets[g], offsets[g + 1], allowed, T(0));
   }
 }
 
@@ -237,6 +258,10 @@ void block_log_softmax_row(const T* z_data, T* y_data, std::size_t length, const
       xt::view(y, xt::range(offsets[g], offsets[g + 1])) = minus_infinity<T>;
     } else {
       group_ops<decltype(y)>::shift(y, y, log_sums(g), offsets[g], offsets[g + 1], nullptr);
+      // A NaN in the set: −inf − NaN would leak into the masked-out tokens, which stay −inf.
+      if (allowed != nullptr && std::isnan(log_sums(g))) {
+        reset_masked(y_data, offsets[g], offsets[g + 1], allowed, minus_infinity<T>);
+      }
     }
   }
 }
@@ -352,7 +377,13 @@ nll_row_result<T> block_nll_row(const T* z_data, T* grad_data, std::size_t lengt
     }
   }
   const T target_logit = z(target);
-  if (max == minus_infinity<T>) {  // a set without mass (all −inf or masked): p_t = 0
+  if (max == minus_infinity<T>) {  // no finite or +inf logit: the maximum skipped NaNs
+    if (holds_nan(z_data, b, e, allowed)) {  // a NaN is the set's only mass: the whole set is NaN
+      const T nan = std::numeric_limits<T>::quiet_NaN();
+      for (std::size_t v = b; v < e; ++v) grad(v) = is_allowed(allowed, v) ? weight * nan : T(0);
+      return {weight == T(0) ? T(0) : nan, nan};
+    }
+    // A set without mass (all −inf or masked): p_t = 0.
     xt::view(grad, xt::range(b, e)) = T(0);
     return {weight == T(0) ? T(0) : weight * std::numeric_limits<T>::infinity(), minus_infinity<T>};
   }
