@@ -7,11 +7,15 @@
 /// The update needs a square root and a division, which the dense op set
 /// does not have: it runs on the host, directly on host backends and through
 /// a copy for device backends. Serial and elementwise, so the result does not
-/// depend on thread counts.
+/// depend on thread counts (vectorised, with the same operations per element).
 
 #include <cmath>
 #include <cstdint>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #include "labelgraph/backend/kernels.hpp"
 #include "parameter.hpp"
@@ -77,24 +81,49 @@ public:
   [[nodiscard]] const parameter_list<B, T>& parameters() const noexcept { return parameters_; }
 
 private:
-  void update(T* value, const T* grad, std::size_t index, double correction1, double correction2) noexcept {
-    std::vector<double>& m = first_[index];
-    std::vector<double>& v = second_[index];
+  // Three passes over the parameter instead of one loop: the compiler
+  // vectorises the first and the last, and the square roots in between run
+  // as packed IEEE square roots. std::sqrt may set errno, which keeps a
+  // compiler from vectorising any loop that calls it. Every element gets the
+  // same operations in the same order as the one-loop form, so the results
+  // are bit for bit the same; the update was a fifth of a fashion_fusion step.
+  void update(T* value, const T* grad, std::size_t index, double correction1, double correction2) {
+    double* m = first_[index].data();
+    double* v = second_[index].data();
+    const std::size_t n = first_[index].size();
+    scratch_.resize(n);
+    double* root = scratch_.data();
     const adam_options& o = options_;
-    for (std::size_t k = 0; k < m.size(); ++k) {
+    for (std::size_t k = 0; k < n; ++k) {
       const double g = static_cast<double>(grad[k]);
       m[k] = o.beta1 * m[k] + (1.0 - o.beta1) * g;
       v[k] = o.beta2 * v[k] + (1.0 - o.beta2) * g * g;
-      const double step = (m[k] / correction1) / (std::sqrt(v[k] / correction2) + o.epsilon);
+      root[k] = v[k] / correction2;
+    }
+    square_roots(root, n);
+    for (std::size_t k = 0; k < n; ++k) {
+      const double step = (m[k] / correction1) / (root[k] + o.epsilon);
       const double theta = static_cast<double>(value[k]);
       value[k] = static_cast<T>(theta - o.learning_rate * (step + o.weight_decay * theta));
     }
+  }
+
+  /// x[k] ← sqrt(x[k]) for x[k] ≥ 0, packed where the instruction set allows (exact either way).
+  static void square_roots(double* x, std::size_t n) noexcept {
+    std::size_t k = 0;
+#if defined(__AVX__)  // also on AVX-512: GCC 12 warns inside _mm512_sqrt_pd (GCC bug 105593)
+    for (; k + 4 <= n; k += 4) _mm256_storeu_pd(x + k, _mm256_sqrt_pd(_mm256_loadu_pd(x + k)));
+#elif defined(__SSE2__)
+    for (; k + 2 <= n; k += 2) _mm_storeu_pd(x + k, _mm_sqrt_pd(_mm_loadu_pd(x + k)));
+#endif
+    for (; k < n; ++k) x[k] = std::sqrt(x[k]);
   }
 
   parameter_list<B, T> parameters_;
   adam_options options_;
   std::vector<std::vector<double>> first_;
   std::vector<std::vector<double>> second_;
+  std::vector<double> scratch_;  // v̂ and its square root, for the parameter being updated
   std::uint64_t steps_ = 0;
 };
 
