@@ -33,6 +33,31 @@ template <class T>
              Eigen::OuterStride<>(static_cast<Eigen::Index>(view.stride(0))));
 }
 
+/// True when halving [0, size) down to blocks of at most `grain` rows (what
+/// `for_row_blocks` does) leaves every block a multiple of 4 rows long, the
+/// last one (`last`) excepted.
+[[nodiscard]] inline bool blocks_in_fours(std::size_t size, std::size_t grain, bool last) noexcept {
+  if (size <= grain) return last || size % 4 == 0;
+  return blocks_in_fours(size / 2, grain, false) && blocks_in_fours(size - size / 2, grain, last);
+}
+
+/// The row length to give `for_row_blocks` for a GEMM of C [rows, ·] with inner dimension `inner`.
+///
+/// Each block of rows is its own Eigen product and packs all of op(B) again:
+/// at 4 rows a block (the encoder's [128, 784]·[784, 256] of the fashion
+/// trainer) packing cost more than the multiplications. Halving with a larger
+/// grain stops the same halving earlier, so its blocks are unions of the fine
+/// blocks. Eigen's kernel walks a block in panels of nr = 4 rows of C from the
+/// block's first row, so when every fine block but the last is a multiple of
+/// 4 rows, each row of C is computed exactly as before: coarser blocks (at
+/// least 64 rows) are taken only then, and results stay bit for bit the same.
+[[nodiscard]] inline std::size_t gemm_row_length(std::size_t rows, std::size_t inner) noexcept {
+  constexpr std::size_t coarse = 256;  // rows_per_task(rows, 256) = 64 rows
+  const std::size_t fine = inner * 4;
+  if (fine <= coarse || !blocks_in_fours(rows, rows_per_task(rows, fine), true)) return fine;
+  return coarse;
+}
+
 }  // namespace cpu_detail
 
 /// C = α·op(A)·op(B) + β·C, rows of C in parallel blocks (β = 0 ignores C's old contents).
@@ -40,7 +65,7 @@ template <class T>
 void gemm_kernel(const cpu& backend, transpose ta, transpose tb, T alpha, tensor_view<const T, 2> a,
                  tensor_view<const T, 2> b, T beta, tensor_view<T, 2> c) noexcept {
   const std::size_t inner = ta == transpose::no ? a.extent(1) : a.extent(0);
-  backend.for_row_blocks(c.extent(0), inner * 4, [&](std::size_t first, std::size_t last, cpu_detail::scratch&) {
+  backend.for_row_blocks(c.extent(0), cpu_detail::gemm_row_length(c.extent(0), inner), [&](std::size_t first, std::size_t last, cpu_detail::scratch&) {
     auto c_block = cpu_detail::rows_map(c, first, last);
     const auto full_a = cpu_detail::rows_map(a, 0, a.extent(0));
     const auto b_map = cpu_detail::rows_map(b, 0, b.extent(0));
