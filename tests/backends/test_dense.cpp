@@ -60,6 +60,46 @@ TEMPLATE_LIST_TEST_CASE("GEMM with every transpose combination", "[backends][den
   }
 }
 
+// Products of at least 2^27 multiply-adds take another partition of C (a grid
+// of row × column blocks, backends/cpu/.../dense_kernels.hpp): checked against
+// brute force on sampled entries, every transpose combination, and bitwise
+// equal on 1 and 2 threads. Shape: C [600, 4500] = 2 × 2 blocks, inner 64.
+TEMPLATE_LIST_TEST_CASE("large GEMMs (the block grid) match brute force and the thread count does not change a bit",
+                        "[backends][dense]", backends_under_test) {
+  if constexpr (dense_backend<TestType> && !std::is_same_v<TestType, backends::reference>) {
+    std::mt19937_64 rng(6);
+    constexpr std::size_t m = 600, k = 64, n = 4500;
+    static_assert(m * n * k >= std::size_t{1} << 27);
+    using T = float;
+    for (transpose ta : {transpose::no, transpose::yes}) {
+      for (transpose tb : {transpose::no, transpose::yes}) {
+        INFO("ta " << static_cast<int>(ta) << " tb " << static_cast<int>(tb));
+        const auto a = ta == transpose::no ? random_logits<T>(rng, m, k, 1.0) : random_logits<T>(rng, k, m, 1.0);
+        const auto b = tb == transpose::no ? random_logits<T>(rng, k, n, 1.0) : random_logits<T>(rng, n, k, 1.0);
+        const auto c_before = random_logits<T>(rng, m, n, 1.0);
+        std::vector<host_matrix<T>> results;
+        for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
+          auto c = c_before;
+          gemm(backend, ta, tb, T(0.5), a.view(), b.view(), T(2), c.view());
+          for (std::size_t i = 0; i < m; i += 7) {
+            for (std::size_t j = i % 11; j < n; j += 11) {
+              double sum = 0.0;
+              for (std::size_t l = 0; l < k; ++l) {
+                sum += static_cast<double>(ta == transpose::no ? a(i, l) : a(l, i)) *
+                       static_cast<double>(tb == transpose::no ? b(l, j) : b(j, l));
+              }
+              const double expected = 0.5 * sum + 2 * static_cast<double>(c_before(i, j));
+              REQUIRE(close(static_cast<double>(c(i, j)), expected, relative_tolerance<T> * 10, k));
+            }
+          }
+          results.push_back(std::move(c));
+        });
+        for (std::size_t r = 1; r < results.size(); ++r) CHECK(results[r].storage == results[0].storage);
+      }
+    }
+  }
+}
+
 TEMPLATE_LIST_TEST_CASE("bias, elementwise ops and activations", "[backends][dense]", backends_under_test) {
   if constexpr (dense_backend<TestType>) {
     std::mt19937_64 rng(5);

@@ -7,6 +7,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cstddef>
 
 #include "labelgraph/backend/kernels.hpp"
@@ -58,13 +59,76 @@ template <class T>
   return coarse;
 }
 
+/// GEMMs of at least this many multiply-adds are cut into a grid of large
+/// blocks (`large_gemm_grid`) instead of the row blocks above.
+inline constexpr std::size_t large_gemm_multiply_adds = std::size_t{1} << 27;
+
+/// The blocks of C [rows, cols] for a large GEMM: at most 512 rows × 4096
+/// columns each, the rows and the columns split evenly. Every block packs its
+/// slice of op(A) (rows × inner) and of op(B) (inner × columns) once, so the
+/// packing is at most 1/512 + 1/4096 of the multiply-adds. The row blocks of
+/// `gemm_row_length` were sized for logits-like rows: with a long inner
+/// dimension they fall to 1-4 rows, and each re-packs all of op(B) (the
+/// WordNet output layer's [1024, 256]·[256, 82116] and its weight gradient
+/// ran 4x slower than one Eigen product). A function of the shape only, so
+/// results stay independent of the thread count.
+struct gemm_grid {
+  std::size_t row_blocks, block_rows, column_blocks, block_columns;
+};
+[[nodiscard]] inline gemm_grid large_gemm_grid(std::size_t rows, std::size_t columns) noexcept {
+  constexpr std::size_t max_rows = 512, max_columns = 4096;
+  const std::size_t row_blocks = (rows + max_rows - 1) / max_rows;
+  const std::size_t column_blocks = (columns + max_columns - 1) / max_columns;
+  return {row_blocks, (rows + row_blocks - 1) / row_blocks, column_blocks, (columns + column_blocks - 1) / column_blocks};
+}
+
+/// C[r0:r1, c0:c1] = α·op(A)[r0:r1, :]·op(B)[:, c0:c1] + β·C[r0:r1, c0:c1]: one block of a large GEMM.
+template <class T>
+void gemm_grid_block(transpose ta, transpose tb, T alpha, tensor_view<const T, 2> a, tensor_view<const T, 2> b, T beta,
+                     tensor_view<T, 2> c, std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) noexcept {
+  const auto rows = static_cast<Eigen::Index>(r1 - r0), columns = static_cast<Eigen::Index>(c1 - c0);
+  const auto first_row = static_cast<Eigen::Index>(r0), first_column = static_cast<Eigen::Index>(c0);
+  auto c_block = rows_map(c, r0, r1).middleCols(first_column, columns);
+  if (beta == T(0)) {
+    c_block.setZero();
+  } else if (beta != T(1)) {
+    c_block *= beta;
+  }
+  const auto a_map = rows_map(a, 0, a.extent(0));
+  const auto b_map = rows_map(b, 0, b.extent(0));
+  if (ta == transpose::no && tb == transpose::no) {
+    c_block.noalias() += alpha * a_map.middleRows(first_row, rows) * b_map.middleCols(first_column, columns);
+  } else if (ta == transpose::no) {
+    c_block.noalias() += alpha * a_map.middleRows(first_row, rows) * b_map.middleRows(first_column, columns).transpose();
+  } else if (tb == transpose::no) {
+    c_block.noalias() += alpha * a_map.middleCols(first_row, rows).transpose() * b_map.middleCols(first_column, columns);
+  } else {
+    c_block.noalias() +=
+        alpha * a_map.middleCols(first_row, rows).transpose() * b_map.middleRows(first_column, columns).transpose();
+  }
+}
+
 }  // namespace cpu_detail
 
-/// C = α·op(A)·op(B) + β·C, rows of C in parallel blocks (β = 0 ignores C's old contents).
+/// C = α·op(A)·op(B) + β·C, rows of C in parallel blocks (β = 0 ignores C's old contents);
+/// large products in a grid of row × column blocks (`cpu_detail::large_gemm_grid`).
 template <class T>
 void gemm_kernel(const cpu& backend, transpose ta, transpose tb, T alpha, tensor_view<const T, 2> a,
                  tensor_view<const T, 2> b, T beta, tensor_view<T, 2> c) noexcept {
   const std::size_t inner = ta == transpose::no ? a.extent(1) : a.extent(0);
+  if (c.extent(0) * c.extent(1) * inner >= cpu_detail::large_gemm_multiply_adds) {
+    const cpu_detail::gemm_grid grid = cpu_detail::large_gemm_grid(c.extent(0), c.extent(1));
+    // One block per task: a row length of 16384 elements makes `rows_per_task` 1.
+    backend.for_row_blocks(grid.row_blocks * grid.column_blocks, 16384, [&](std::size_t first, std::size_t last, cpu_detail::scratch&) {
+      for (std::size_t block = first; block < last; ++block) {
+        const std::size_t r0 = (block / grid.column_blocks) * grid.block_rows;
+        const std::size_t c0 = (block % grid.column_blocks) * grid.block_columns;
+        cpu_detail::gemm_grid_block(ta, tb, alpha, a, b, beta, c, r0, std::min(c.extent(0), r0 + grid.block_rows), c0,
+                                    std::min(c.extent(1), c0 + grid.block_columns));
+      }
+    });
+    return;
+  }
   backend.for_row_blocks(c.extent(0), cpu_detail::gemm_row_length(c.extent(0), inner), [&](std::size_t first, std::size_t last, cpu_detail::scratch&) {
     auto c_block = cpu_detail::rows_map(c, first, last);
     const auto full_a = cpu_detail::rows_map(a, 0, a.extent(0));
