@@ -4,7 +4,8 @@
 /// a hand-written backward pass built from the ops of ops/dense.hpp:
 /// `linear` (y = xW + b), `mlp` (linear + activation, stacked), `row_selection`
 /// (a 0/1 selection matrix: gather rows by GEMM, scatter-add by its transpose),
-/// `embedding` (token vectors through a selection) and `gru_cell` (Cho et al.
+/// `embedding` (token vectors through a selection), `hashed_bag_embedding`
+/// (mean of bucket vectors, fastText-style) and `gru_cell` (Cho et al.
 /// 2014, PyTorch's gate convention). Backward passes *accumulate* into the
 /// parameter gradients (zero them once per step) and *overwrite* input gradients.
 
@@ -212,6 +213,59 @@ public:
 
 private:
   parameter<B, T> table_;
+};
+
+/// Mean-pooled embedding of bags of hashed features (fastText's input layer,
+/// Joulin et al. 2017): a table E [buckets, width] and, for row i with bag
+/// b_i = (k_1, ..., k_m) of bucket ids (repeats count),
+///   out(i) = (1/m) Σ_j E(k_j) = (A·E)(i),   A(i, k) = #{j : k_j = k} / m,
+/// an empty bag gives a zero row. Backward: ∂E += Aᵀ·dout. A is written on the
+/// host and multiplied by GEMM (as `row_selection`), so any dense backend runs
+/// it; its cost is rows·buckets·width per pass, so keep `buckets` moderate.
+template <dense_backend B, class T>
+class hashed_bag_embedding {
+public:
+  hashed_bag_embedding(const B& backend, const std::string& name, std::size_t buckets, std::size_t width)
+      : backend_(backend), table_(backend, name + ".table", buckets, width), pooling_(backend, 0, buckets) {}
+  /// Bucket count.
+  [[nodiscard]] std::size_t buckets() const noexcept { return table_.value.rows(); }
+  /// Embedding width.
+  [[nodiscard]] std::size_t width() const noexcept { return table_.value.cols(); }
+  /// Appends E.
+  void collect(parameter_list<B, T>& list) { list.push_back(&table_); }
+  /// E ~ U(±1/sqrt(width)).
+  void initialize(std::uint64_t seed, std::uint32_t& index) {
+    initialize_uniform(table_, 1.0 / std::sqrt(static_cast<double>(width())), seed, index++);
+  }
+  /// out [n, width] = A·E for the bags of n rows (each id < buckets()).
+  void forward(std::span<const std::span<const std::uint32_t>> bags, tensor_view<T, 2> out) {
+    rows_ = bags.size();
+    const std::size_t k = buckets();
+    host_.assign(rows_ * k, T(0));
+    for (std::size_t i = 0; i < rows_; ++i) {
+      const T share = bags[i].empty() ? T(0) : T(1) / static_cast<T>(bags[i].size());
+      for (std::uint32_t id : bags[i]) {
+        if (id >= k) LABELGRAPH_THROW(argument_error("hashed_bag_embedding: bucket " + std::to_string(id) + " >= " + std::to_string(k)));
+        host_[i * k + id] += share;
+      }
+    }
+    pooling_.reserve(std::max<std::size_t>(rows_, 1), k);
+    pooling_.copy_prefix_from_host(host_);
+    gemm(backend_, transpose::no, transpose::no, T(1), pooling(), table_.value.view(), T(0), out);
+  }
+  /// Backward of the last `forward`: ∂E += Aᵀ·dout.
+  void backward(tensor_view<const T, 2> dout) {
+    gemm(backend_, transpose::yes, transpose::no, T(1), pooling(), dout, T(1), table_.grad.view());
+  }
+  /// A of the last forward, [n, buckets].
+  [[nodiscard]] tensor_view<const T, 2> pooling() const noexcept { return pooling_.rows_view(0, rows_); }
+
+private:
+  B backend_;
+  parameter<B, T> table_;
+  device_matrix<B, T> pooling_;
+  std::vector<T> host_;
+  std::size_t rows_ = 0;
 };
 
 /// What a `gru_cell` forward keeps for its backward pass (views into the caller's buffers).

@@ -22,8 +22,8 @@
 #include "labelgraph/paths/ground_truth.hpp"
 #include "labelgraph/paths/output_layout.hpp"
 #include "labelgraph/paths/target_table.hpp"
-#include "checkpoint.hpp"
 #include "fashion_data.hpp"
+#include "path_label_space.hpp"
 
 namespace labelgraph::examples {
 
@@ -76,26 +76,9 @@ namespace labelgraph::examples {
   return builder.build();
 }
 
-/// Graph, layout, targets and class maps of one run.
-struct fashion_label_space {
-  label_graph graph;
-  output_layout layout;
-  target_table table;
-  std::uint64_t hash = 0;                   ///< graph_hash(graph), for checkpoints
-  std::array<node_id, 10> fine_node{};      ///< class index -> its fine label node
-  std::array<node_id, 10> coarse_node{};    ///< class index -> its coarse label node (dataset fashion-coarse)
-  std::vector<std::vector<node_id>> truth;  ///< S(y) of every label node (Eq. 3), empty for others
-  std::vector<std::uint8_t> uncertain;      ///< 1 for labels with a nondeterministic path (the I_pg samples)
-  std::vector<int> class_of_node;           ///< node -> class index, −1 for non-fine nodes
-
-  /// Deterministic paths of `label`.
-  [[nodiscard]] std::vector<path_index> deterministic_paths(node_id label) const {
-    std::vector<path_index> paths;
-    for (path_index p : table.paths_of(label)) {
-      if (table.deterministic(p)) paths.push_back(p);
-    }
-    return paths;
-  }
+/// The fusion experiment's label space: the generic one plus each class's coarse label.
+struct fashion_label_space : path_label_space {
+  std::array<node_id, 10> coarse_node{};  ///< class index -> its coarse label node (dataset fashion-coarse)
 };
 
 /// Loads the graph file, trims it, and checks that it names the ten classes
@@ -105,9 +88,6 @@ struct fashion_label_space {
   fashion_label_space space;
   space.graph = trim_augmented(read_graph_json(graph_file), trim);
   const label_graph& g = space.graph;
-  space.layout = make_output_layout(g);
-  space.table = make_target_table(g, space.layout);
-  space.hash = graph_hash(g);
   const auto dataset = [&](std::string_view name) {
     for (dataset_id d = 0; d < g.dataset_count(); ++d) {
       if (g.dataset_name(d) == name) return d;
@@ -121,16 +101,7 @@ struct fashion_label_space {
     return std::find(ds.begin(), ds.end(), d) != ds.end();
   };
   ancestor_walk walk(g);
-  space.truth.resize(g.node_count());
-  space.uncertain.assign(g.node_count(), 0);
-  space.class_of_node.assign(g.node_count(), -1);
-  for (node_id v = 0; v < g.node_count(); ++v) {
-    if (!g.is_label(v)) continue;
-    space.truth[v] = ground_truth_set(walk, v);
-    for (path_index p : space.table.paths_of(v)) {
-      if (!space.table.deterministic(p)) space.uncertain[v] = 1;
-    }
-  }
+  space.fine_node.resize(fashion_class_names.size());
   for (std::size_t c = 0; c < fashion_class_names.size(); ++c) {
     const node_id v = g.find(fashion_class_names[c]);
     if (v == no_node || !g.is_label(v) || !in(v, fine)) {
@@ -138,7 +109,6 @@ struct fashion_label_space {
                              fashion_class_names[c] + "\" in dataset fashion-fine"));
     }
     space.fine_node[c] = v;
-    space.class_of_node[v] = static_cast<int>(c);
     node_id found = no_node;
     for (node_id u : walk.path_nodes(v)) {
       if (g.is_label(u) && in(u, coarse)) {
@@ -156,19 +126,8 @@ struct fashion_label_space {
     }
     space.coarse_node[c] = found;
   }
+  complete_label_space(space);
   return space;
-}
-
-/// The flat graph of the baselines: root -> the ten classes (one group).
-[[nodiscard]] inline label_graph make_flat_graph() {
-  graph_builder builder("flat ten-class graph");
-  builder.add_dataset("fashion-fine");
-  builder.add_node("fashion-item", node_kind::root);
-  for (const char* name : fashion_class_names) {
-    builder.add_node(name, node_kind::label, {"fashion-fine"});
-    builder.add_edge("fashion-item", name);
-  }
-  return builder.build();
 }
 
 }  // namespace labelgraph::examples

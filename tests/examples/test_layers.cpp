@@ -19,6 +19,7 @@
 #include "checkpoint.hpp"
 #include "layers.hpp"
 #include "path_decoder.hpp"
+#include "text_encoder.hpp"
 
 namespace lg = labelgraph;
 namespace lx = labelgraph::examples;
@@ -67,7 +68,7 @@ void check_against_differences(std::vector<std::pair<lx::device_matrix<B, double
       host[k] = saved;
       value->copy_from_host(host);
       const double numeric = (plus - minus) / (2 * h);
-      INFO("element " << k << ": analytic " << analytic[k] << ", numeric " << numeric);
+      INFO("element " << k << " of " << host.size() << ": analytic " << analytic[k] << ", numeric " << numeric);
       CHECK(std::abs(numeric - analytic[k]) <= 1e-6 * (1.0 + std::abs(numeric)));
     }
   }
@@ -180,6 +181,68 @@ TEMPLATE_TEST_CASE("embedding and row selection backward match finite difference
   const auto grad = params[0]->grad.to_host();
   CHECK(grad[3] == 0.0);  // token 1 is never used
   check_against_differences<TestType>(parameter_pairs(params), loss);
+}
+
+TEMPLATE_TEST_CASE("hashed bag embedding and text encoder backward match finite differences", "[examples][layers]",
+                   LG_TEST_BACKENDS) {
+  const TestType backend = instances<TestType>().back();
+  lx::hashed_bag_embedding<TestType, double> bag(backend, "bag", 6, 3);
+  std::uint32_t index = 0;
+  bag.initialize(4, index);
+  lx::parameter_list<TestType, double> params;
+  bag.collect(params);
+  // A repeated bucket (weight 2/3), a single one, an empty bag (zero row), and bucket 5 never used.
+  const std::vector<std::vector<std::uint32_t>> ids{{1, 3, 1}, {0}, {}, {2, 4}};
+  const std::vector<std::span<const std::uint32_t>> bags(ids.begin(), ids.end());
+  auto out = lx::device_matrix<TestType, double>(backend, 4, 3);
+  const std::vector<double> c = pattern(12, 8);
+  const auto loss = [&] {
+    bag.forward(bags, out.view());
+    return weighted_sum(out.view(), c);
+  };
+  loss();
+  const auto rows = out.to_host();
+  const auto table = params[0]->value.to_host();
+  CHECK(rows[6] == 0.0);
+  CHECK(std::abs(rows[0] - (2 * table[3] + table[9]) / 3) < 1e-12);
+  lx::zero_gradients(params);
+  auto dout = lx::device_matrix<TestType, double>(backend, 4, 3);
+  dout.copy_from_host(c);
+  bag.backward(dout.view());
+  CHECK(params[0]->grad.to_host()[15] == 0.0);
+  check_against_differences<TestType>(parameter_pairs(params), loss);
+
+  // The whole text encoder (bag -> ReLU -> tanh): every parameter, through the pooled features.
+  lx::text_set texts;
+  texts.buckets = 16;
+  for (const char* text : {"a small dog; a dog", "Dog!", "", "the small cat sat"}) texts.add(text);
+  CHECK(texts.bag(0).size() == 9);  // 5 words, 4 bigrams
+  CHECK(texts.bag(2).empty());
+  lx::text_encoder<TestType, double> encoder(backend, 16, 4, 5, 3);
+  index = 0;
+  encoder.initialize(11, index);
+  lx::parameter_list<TestType, double> encoder_params;
+  encoder.collect(encoder_params);
+  // Not the empty text: its pre-activations are the zero biases, the ReLU's kink.
+  const std::vector<std::uint32_t> picked{3, 0, 1, 3, 0};
+  const std::vector<double> weights = pattern(15, 12);
+  const auto encoder_loss = [&] { return weighted_sum(encoder.forward(texts, picked), weights); };
+  encoder_loss();
+  lx::zero_gradients(encoder_params);
+  auto dfeatures = lx::device_matrix<TestType, double>(backend, 5, 3);
+  dfeatures.copy_from_host(weights);
+  encoder.backward(dfeatures.view());
+  check_against_differences<TestType>(parameter_pairs(encoder_params), encoder_loss);
+}
+
+TEST_CASE("hashed n-grams: words lower-cased, bigrams hashed apart from words", "[examples][layers]") {
+  const auto ids = lx::hash_ngrams("The cat, the CAT", 1u << 20);
+  REQUIRE(ids.size() == 7);  // the, the+cat, cat, cat+the, the, the+cat, cat
+  CHECK(ids[0] == ids[4]);
+  CHECK(ids[1] == ids[5]);
+  CHECK(ids[2] == ids[6]);
+  CHECK(ids[0] != ids[1]);
+  CHECK(lx::hash_ngrams("  ;; ", 8).empty());
 }
 
 TEMPLATE_TEST_CASE("gru cell backward matches finite differences", "[examples][layers]", LG_TEST_BACKENDS) {
