@@ -91,16 +91,32 @@ void set_counters(benchmark::State& state, int threads) {
   state.counters["embedding"] = static_cast<double>(o.embedding);
 }
 
-/// Runs `train(1)` of a trainer made by `make` per iteration, after two warm-up steps.
+/// Runs `train(1)` of a trainer made by `make(threads)` per iteration, after two warm-up steps.
 template <class Make>
-void time_steps(benchmark::State& state, int threads, Make make) {
-  auto trainer = make();
+void time_steps(benchmark::State& state, int threads, const Make& make) {
+  auto trainer = make(threads);
   trainer->train(2);
   for (auto _ : state) {
     const lx::step_statistics stats = trainer->train(1);
     benchmark::DoNotOptimize(stats.loss);
   }
   set_counters(state, threads);
+}
+
+/// Registers `trainer_step/<name>/threads:1` and `:2` for the trainers `make(threads)`
+/// makes, and puts the teacher-forced NLL of a fresh trainer's first step into the
+/// context as `first_step_teacher_nll_<context>`.
+template <class Make>
+void register_trainer(const std::string& name, const std::string& context, Make make) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.9g", make(1)->train(1).teacher_loss);
+  benchmark::AddCustomContext("first_step_teacher_nll_" + context, text);
+  for (int threads : {1, 2}) {
+    benchmark::RegisterBenchmark(("trainer_step/" + name + "/threads:" + std::to_string(threads)).c_str(),
+                                 [threads, make](benchmark::State& state) { time_steps(state, threads, make); })
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
 }
 
 using cpu_trainer = lx::fashion_trainer<lg::backends::cpu, float>;
@@ -124,30 +140,9 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   const fixture& f = data();
   benchmark::AddCustomContext("images", f.real_images ? "Fashion-MNIST" : "random pixels");
-  char text[64];
-  std::snprintf(text, sizeof text, "%.9g", make_cpu_trainer(1)->train(1).teacher_loss);
-  benchmark::AddCustomContext("first_step_teacher_nll_labelgraph", text);
+  register_trainer("labelgraph-cpu", "labelgraph", make_cpu_trainer);
 #ifdef LABELGRAPH_BENCH_TORCH
-  std::snprintf(text, sizeof text, "%.9g", make_torch_trainer(1)->train(1).teacher_loss);
-  benchmark::AddCustomContext("first_step_teacher_nll_libtorch", text);
-#endif
-  for (int threads : {1, 2}) {
-    benchmark::RegisterBenchmark(("trainer_step/labelgraph-cpu/threads:" + std::to_string(threads)).c_str(),
-                                 [threads](benchmark::State& state) {
-                                   time_steps(state, threads, [threads] { return make_cpu_trainer(threads); });
-                                 })
-        ->UseRealTime()
-        ->Unit(benchmark::kMillisecond);
-  }
-#ifdef LABELGRAPH_BENCH_TORCH
-  for (int threads : {1, 2}) {
-    benchmark::RegisterBenchmark(("trainer_step/libtorch/threads:" + std::to_string(threads)).c_str(),
-                                 [threads](benchmark::State& state) {
-                                   time_steps(state, threads, [threads] { return make_torch_trainer(threads); });
-                                 })
-        ->UseRealTime()
-        ->Unit(benchmark::kMillisecond);
-  }
+  register_trainer("libtorch", "libtorch", make_torch_trainer);
 #endif
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
