@@ -78,7 +78,7 @@ std::string file_bytes(const std::filesystem::path& file) {
 
 TEST_CASE("fashion trainer: loss decreases and accuracy is far above chance", "[examples][fashion]") {
   if (!have_data()) {
-    WARN("dataset-fashion-mnist is not installed: smoke run skipped");
+    WARN("SKIPPED: dataset-fashion-mnist is not installed (no /usr/share/datasets/fashion-mnist): smoke run not done");
     return;
   }
   const backend_type backend(2);
@@ -108,7 +108,7 @@ TEST_CASE("fashion trainer: loss decreases and accuracy is far above chance", "[
 TEST_CASE("fashion trainer: checkpoint round trip is bit-exact and resume equals an uninterrupted run",
           "[examples][fashion]") {
   if (!have_data()) {
-    WARN("dataset-fashion-mnist is not installed: smoke run skipped");
+    WARN("SKIPPED: dataset-fashion-mnist is not installed (no /usr/share/datasets/fashion-mnist): smoke run not done");
     return;
   }
   const auto dir = std::filesystem::temp_directory_path() / "labelgraph_fashion_smoke";
