@@ -42,21 +42,36 @@ template <class T>
   return blocks_in_fours(size / 2, grain, false) && blocks_in_fours(size - size / 2, grain, last);
 }
 
-/// The row length to give `for_row_blocks` for a GEMM of C [rows, ·] with inner dimension `inner`.
+/// The row length to give `for_row_blocks` for a GEMM of C [rows, columns]
+/// with inner dimension `inner`.
 ///
 /// Each block of rows is its own Eigen product and packs all of op(B) again:
 /// at 4 rows a block (the encoder's [128, 784]·[784, 256] of the fashion
 /// trainer) packing cost more than the multiplications. Halving with a larger
 /// grain stops the same halving earlier, so its blocks are unions of the fine
-/// blocks. Eigen's kernel walks a block in panels of nr = 4 rows of C from the
-/// block's first row, so when every fine block but the last is a multiple of
-/// 4 rows, each row of C is computed exactly as before: coarser blocks (at
-/// least 64 rows) are taken only then, and results stay bit for bit the same.
-[[nodiscard]] inline std::size_t gemm_row_length(std::size_t rows, std::size_t inner) noexcept {
+/// blocks, and coarser blocks (at least 64 rows) are taken only where every
+/// row of C is then computed exactly as before, so that results stay bit for
+/// bit the same. Eigen computes a row-major C as Cᵀ = op(B)ᵀ·op(A)ᵀ: our
+/// rows are its columns, walked in panels of nr = 4 from the block's first
+/// row, the last rows % 4 one at a time; our columns are its rows, in panels
+/// of 3, 2 and 1 packets (P floats each), then fractions of a packet.
+/// - When every fine block but the last is a multiple of 4 rows, each row
+///   stays in the same kind of panel.
+/// - When the columns fill 3- and 2-packet panels only (columns mod 3P is 0
+///   or 2P), the panel kind does not matter: those kernels accumulate each
+///   dot product in one register either way, while the 1-packet and smaller
+///   kernels split a 4-row panel's sum into even and odd k. Blocks of 1 row
+///   (a GEMV in Eigen) and tiny products (coefficient-based in Eigen) keep
+///   their fine blocks.
+[[nodiscard]] inline std::size_t gemm_row_length(std::size_t rows, std::size_t columns, std::size_t inner,
+                                                 std::size_t packet) noexcept {
   constexpr std::size_t coarse = 256;  // rows_per_task(rows, 256) = 64 rows
   const std::size_t fine = inner * 4;
-  if (fine <= coarse || !blocks_in_fours(rows, rows_per_task(rows, fine), true)) return fine;
-  return coarse;
+  if (fine <= coarse) return fine;
+  const std::size_t grain = rows_per_task(rows, fine);
+  const bool in_fours = blocks_in_fours(rows, grain, true);
+  const bool wide_panels_only = (columns % (3 * packet)) % (2 * packet) == 0 && grain >= 4 && columns + inner >= 20;
+  return in_fours || wide_panels_only ? coarse : fine;
 }
 
 /// GEMMs of at least this many multiply-adds are cut into a grid of large
@@ -129,7 +144,8 @@ void gemm_kernel(const cpu& backend, transpose ta, transpose tb, T alpha, tensor
     });
     return;
   }
-  backend.for_row_blocks(c.extent(0), cpu_detail::gemm_row_length(c.extent(0), inner), [&](std::size_t first, std::size_t last, cpu_detail::scratch&) {
+  backend.for_row_blocks(c.extent(0), cpu_detail::gemm_row_length(c.extent(0), c.extent(1), inner,
+                                                                      Eigen::internal::gebp_traits<T, T>::LhsProgress), [&](std::size_t first, std::size_t last, cpu_detail::scratch&) {
     auto c_block = cpu_detail::rows_map(c, first, last);
     const auto full_a = cpu_detail::rows_map(a, 0, a.extent(0));
     const auto b_map = cpu_detail::rows_map(b, 0, b.extent(0));
