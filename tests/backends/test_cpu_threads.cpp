@@ -190,3 +190,51 @@ TEMPLATE_TEST_CASE("cpu: GEMM is bitwise equal on 1 and 2 threads", "[cpu][threa
       },
       1, m * n);
 }
+
+// The cpu GEMM takes coarser row blocks than `rows_per_task(rows, 4·inner)`
+// only where Eigen then computes every row of C exactly as in the fine blocks
+// (dense_kernels.hpp, `gemm_row_length`): the results must equal, bit for
+// bit, one product per fine block (a GEMM of one fine block's rows is one
+// Eigen product). Shapes of the fashion trainer (the encoder, the GRU and its
+// gradients, the projection) and odd ones.
+TEST_CASE("cpu: GEMM row blocks give the fine blocks' results bit for bit", "[cpu][dense]") {
+  struct shape {
+    std::size_t rows, columns, inner;
+    lg::transpose ta, tb;
+  };
+  const lg::transpose no = lg::transpose::no, yes = lg::transpose::yes;
+  const std::vector<shape> shapes = {{128, 256, 784, no, no}, {128, 128, 256, no, no}, {180, 384, 128, no, no},
+                                     {180, 384, 32, no, no},  {180, 128, 384, no, yes}, {180, 32, 384, no, yes},
+                                     {128, 384, 180, yes, no}, {784, 256, 128, yes, no}, {180, 25, 128, no, no},
+                                     {37, 144, 96, no, no},   {181, 48, 200, yes, yes}};
+  std::mt19937 random(7);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  const lg::backends::cpu one(1);
+  for (const shape& s : shapes) {
+    std::vector<float> a(s.rows * s.inner), b(s.inner * s.columns), c(s.rows * s.columns), expected(c.size());
+    for (float& x : a) x = uniform(random);
+    for (float& x : b) x = uniform(random);
+    // op(A) rows [first, first + count) as a view of A ([rows, inner], or [inner, rows] when transposed).
+    const auto a_rows = [&](std::size_t first, std::size_t count) {
+      return s.ta == no ? lg::tensor_view<const float, 2>(a.data() + first * s.inner, {count, s.inner})
+                        : lg::tensor_view<const float, 2>(a.data() + first, {s.inner, count}, {s.rows, 1});
+    };
+    const auto b_view = s.tb == no ? lg::tensor_view<const float, 2>(b.data(), {s.inner, s.columns})
+                                   : lg::tensor_view<const float, 2>(b.data(), {s.columns, s.inner});
+    lg::gemm(one, s.ta, s.tb, 1.0f, a_rows(0, s.rows), b_view, 0.0f, lg::tensor_view<float, 2>(c.data(), {s.rows, s.columns}));
+    const std::size_t grain = lg::backends::cpu_detail::rows_per_task(s.rows, 4 * s.inner);
+    const auto fine_block = [&](const auto& self, std::size_t first, std::size_t last) -> void {
+      if (last - first > grain) {
+        const std::size_t middle = first + (last - first) / 2;
+        self(self, first, middle);
+        self(self, middle, last);
+        return;
+      }
+      lg::gemm(one, s.ta, s.tb, 1.0f, a_rows(first, last - first), b_view, 0.0f,
+               lg::tensor_view<float, 2>(expected.data() + first * s.columns, {last - first, s.columns}));
+    };
+    fine_block(fine_block, 0, s.rows);
+    INFO("C [" << s.rows << ", " << s.columns << "], inner " << s.inner);
+    CHECK(std::memcmp(c.data(), expected.data(), sizeof(float) * c.size()) == 0);
+  }
+}
