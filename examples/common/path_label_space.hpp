@@ -32,6 +32,59 @@ struct path_label_space {
   std::vector<std::uint8_t> uncertain;      ///< 1 for labels with a nondeterministic path (the I_pg samples)
   std::vector<int> class_of_node;           ///< node -> class index, −1 for non-fine nodes
 
+  /// What is left of a label's paths when the sample is known to pass a node.
+  struct known_paths {
+    std::vector<path_index> deterministic;  ///< deterministic among the paths through the node
+    bool uncertain = false;                 ///< some path through the node is nondeterministic among them
+    std::vector<node_id> truth;             ///< label nodes on the paths through the node (S of Eq. 3), sorted
+  };
+
+  /// Def. 3.2 / 3.3 restricted to the paths of `label` through `via`: a
+  /// fine-labelled sample whose coarse label is known too (the paper's Arxiv
+  /// Original: "cs.AI" implies "cs") has only those as candidates, so a path
+  /// that competes only with paths through other coarse labels is certain.
+  [[nodiscard]] known_paths paths_through(node_id label, node_id via) const {
+    const token_id via_token = layout.token(via);
+    std::vector<path_index> candidates;
+    for (path_index p : table.paths_of(label)) {
+      const auto tokens = table.tokens(p);
+      if (std::find(tokens.begin(), tokens.end(), via_token) != tokens.end()) candidates.push_back(p);
+    }
+    if (candidates.empty()) {
+      LABELGRAPH_THROW(argument_error("no path of \"" + std::string(graph.name(label)) + "\" passes \"" +
+                                      std::string(graph.name(via)) + "\""));
+    }
+    const auto nodes_of = [&](path_index p) {
+      std::vector<node_id> nodes;
+      for (token_id t : table.tokens(p)) {
+        if (t != layout.eop()) nodes.push_back(layout.node(t));
+      }
+      return nodes;
+    };
+    known_paths known;
+    for (path_index p : candidates) {
+      const std::vector<node_id> mine = nodes_of(p);
+      bool contested = false;
+      for (path_index q : candidates) {
+        if (q == p || contested) continue;
+        for (node_id w : nodes_of(q)) {
+          for (node_id u : mine) contested = contested || graph.competes(u, w);
+        }
+      }
+      if (contested) {
+        known.uncertain = true;
+      } else {
+        known.deterministic.push_back(p);
+      }
+      for (node_id v : mine) {
+        if (graph.is_label(v)) known.truth.push_back(v);
+      }
+    }
+    std::sort(known.truth.begin(), known.truth.end());
+    known.truth.erase(std::unique(known.truth.begin(), known.truth.end()), known.truth.end());
+    return known;
+  }
+
   /// Deterministic paths of `label`.
   [[nodiscard]] std::vector<path_index> deterministic_paths(node_id label) const {
     std::vector<path_index> paths;

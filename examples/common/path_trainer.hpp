@@ -34,6 +34,7 @@
 #include <numeric>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -89,6 +90,10 @@ struct training_item {
   std::uint32_t image = 0;  ///< index of the input in the training set
   node_id label = no_node;
   bool prefix = false;
+  /// A node the sample's path is known to pass (e.g. its coarse label when a
+  /// fine-labelled sample also carries it), `no_node` when nothing is known:
+  /// only the label's paths through it are targets (`path_label_space::paths_through`).
+  node_id via = no_node;
 };
 
 /// Loss statistics of a stretch of steps.
@@ -390,13 +395,14 @@ private:
     policy_.clear();
     for (std::uint32_t k = 0; k < m; ++k) {
       const training_item& item = batch_[k];
-      std::vector<path_index> paths = space_.deterministic_paths(item.label);
+      const bool known = item.via != no_node;
+      std::vector<path_index> paths = known ? through(item).deterministic : space_.deterministic_paths(item.label);
       if (!paths.empty() && options_.pooling == path_pooling::random) {
         paths = {paths[static_cast<std::size_t>(uniform(k, 1) * static_cast<double>(paths.size()))]};
       }
       const double share = options_.pooling == path_pooling::mean ? 1.0 / static_cast<double>(std::max<std::size_t>(paths.size(), 1)) : 1.0;
       for (path_index p : paths) teacher_.push_back({k, p, item.prefix, share});
-      if (!item.prefix && space_.uncertain[item.label] != 0) policy_.push_back(k);
+      if (!item.prefix && (known ? through(item).uncertain : space_.uncertain[item.label] != 0)) policy_.push_back(k);
     }
     const std::size_t n_tf = teacher_.size();
     const std::size_t rows = n_tf + policy_.size();
@@ -487,7 +493,8 @@ private:
     }
     double reward_sum = 0;
     for (std::size_t q = 0; q < policy_.size(); ++q) {
-      const double reward = path_reward(batch_[policy_[q]].label, sampled_[q]);
+      const training_item& item = batch_[policy_[q]];
+      const double reward = path_reward(item.via != no_node ? through(item).truth : space_.truth[item.label], sampled_[q]);
       reward_sum += reward;
       weights_[n_tf + q] = static_cast<T>(options_.beta * (reward - baseline_) * per_sample);
       stats.loss += options_.beta * (reward - baseline_) * path_nll[n_tf + q];
@@ -557,9 +564,16 @@ private:
     }
   }
 
-  /// r(P̂) = |P̂ ∩ S| / |S| (Eq. 3) for the sampled tokens of a sample labelled `label`.
-  [[nodiscard]] double path_reward(node_id label, const std::vector<token_id>& tokens) const {
-    const std::vector<node_id>& truth = space_.truth[label];
+  /// The label's paths through the item's `via` node (cached per label and node).
+  const path_label_space::known_paths& through(const training_item& item) {
+    const std::uint64_t key = (std::uint64_t{item.label} << 32) | item.via;
+    auto found = through_.find(key);
+    if (found == through_.end()) found = through_.emplace(key, space_.paths_through(item.label, item.via)).first;
+    return found->second;
+  }
+
+  /// r(P̂) = |P̂ ∩ S| / |S| (Eq. 3) for the sampled tokens of a sample with ground-truth set S = `truth`.
+  [[nodiscard]] double path_reward(const std::vector<node_id>& truth, const std::vector<token_id>& tokens) const {
     std::size_t hits = 0;
     for (token_id token : tokens) {
       if (token == space_.layout.eop()) continue;
@@ -652,6 +666,7 @@ private:
   std::vector<std::vector<token_id>> sampled_;
   std::vector<std::vector<token_id>> step_targets_;
   std::vector<std::vector<node_id>> step_nodes_;
+  std::unordered_map<std::uint64_t, path_label_space::known_paths> through_;
 };
 
 }  // namespace labelgraph::examples

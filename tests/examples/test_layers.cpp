@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "labelgraph/backends/reference.hpp"
+#include "labelgraph/graph/json.hpp"
 #if __has_include("labelgraph/backends/cpu.hpp")
 #include "labelgraph/backends/cpu.hpp"
 #define LG_TEST_CPU 1
@@ -19,6 +20,7 @@
 #include "checkpoint.hpp"
 #include "layers.hpp"
 #include "path_decoder.hpp"
+#include "path_label_space.hpp"
 #include "text_encoder.hpp"
 
 namespace lg = labelgraph;
@@ -382,4 +384,27 @@ TEST_CASE("checkpoints round-trip bit-exactly and reject corrupt or foreign file
   CHECK_THROWS_WITH(lx::checkpoint_reader(file, 0x1234), Catch::Contains("not a labelgraph checkpoint"));
   std::filesystem::remove(file);
   CHECK_THROWS_WITH(lx::checkpoint_reader(file, 0x1234), Catch::Contains("cannot open the file"));
+}
+
+TEST_CASE("paths through a known node: Def. 3.2 / 3.3 among those paths only", "[examples][label-space]") {
+  lx::path_label_space space;
+  space.graph = lg::read_graph_json(std::string(LABELGRAPH_SOURCE_DIR) + "/examples/graphs/pets.json");
+  const lg::label_graph& g = space.graph;
+  space.fine_node = {g.at("british-shorthair")};
+  lx::complete_label_space(space);
+  const lg::node_id bsh = g.at("british-shorthair");
+  // Through `cat` (on every path): the label's own classification, one deterministic path and three uncertain.
+  const auto all = space.paths_through(bsh, g.at("cat"));
+  CHECK(all.deterministic == space.deterministic_paths(bsh));
+  CHECK(all.deterministic.size() == 1);
+  CHECK(all.uncertain == (space.uncertain[bsh] != 0));
+  CHECK(all.truth == space.truth[bsh]);
+  // Through `tabby`: one candidate path, so nothing competes with it.
+  const auto tabby = space.paths_through(bsh, g.at("tabby"));
+  REQUIRE(tabby.deterministic.size() == 1);
+  CHECK_FALSE(tabby.uncertain);
+  const auto tokens = space.table.tokens(tabby.deterministic.front());
+  CHECK(std::find(tokens.begin(), tokens.end(), space.layout.token(g.at("tabby"))) != tokens.end());
+  CHECK(std::find(tabby.truth.begin(), tabby.truth.end(), bsh) != tabby.truth.end());
+  CHECK_THROWS_WITH(space.paths_through(bsh, g.at("dog")), Catch::Contains("no path of \"british-shorthair\" passes \"dog\""));
 }
