@@ -120,6 +120,8 @@ int run(const run_settings& s, lx::trainer_options options) {
   const std::string description = s.model + (s.a_files ? " A(files)" : " A") + (s.fusion ? "+B" : "");
   std::printf("fine test micro-F1 (%s, depth %zu, %zu test synsets): %.4f\n", description.c_str(), s.depth,
               test_rows.size(), f1);
+  std::printf("gain over always predicting A's most frequent fine label (micro-F1 %.4f): %+.4f\n", chance.value(),
+              f1 - chance.value());
   if (s.json) {
     std::printf("{\"model\": \"%s\", \"fusion\": %s, \"a_files\": %s, \"seed\": %llu, \"depth\": %zu, "
                 "\"test_micro_f1\": %.6f}\n",
