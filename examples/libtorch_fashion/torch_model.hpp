@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "labelgraph/backend/philox.hpp"
+#include "labelgraph/loss/reward.hpp"
 #include "fashion_data.hpp"
 #include "label_space.hpp"
 #include "trainer.hpp"
@@ -67,7 +68,7 @@ public:
       : space_(space), train_(train), options_(options), pool_a_(std::move(pool_a)), pool_b_(std::move(pool_b)),
         stream_a_(indices(pool_a_.size()), options.seed ^ 0xA11CEull),
         stream_b_(indices(pool_b_.size()), options.seed ^ 0xB0Bull),
-        generator_(at::make_generator<at::CPUGeneratorImpl>(options.seed)) {
+        generator_(at::make_generator<at::CPUGeneratorImpl>(options.seed)), reward_(space.graph, space.fine_node) {
     if (options.kind != model_kind::label_aug || options.norm != normalization::candidate ||
         (options.pooling != path_pooling::mean && options.pooling != path_pooling::sum) ||
         options.reg.kind != regularizer_kind::none) {
@@ -420,14 +421,14 @@ private:
     }
   }
 
-  /// r(P̂) = |P̂ ∩ S| / |S| (Eq. 3).
-  [[nodiscard]] double path_reward(node_id label, const std::vector<token_id>& tokens) const {
-    const std::vector<node_id>& truth = space_.truth[label];
-    std::size_t hits = 0;
+  /// r(P̂) = |P̂ ∩ S(y)| / |S(y)| (Eq. 3) of the sampled tokens of an A sample
+  /// labelled `label`, by the library's `ground_truth_reward` (one input per fine class).
+  [[nodiscard]] double path_reward(node_id label, const std::vector<token_id>& tokens) {
+    nodes_.clear();
     for (token_id token : tokens) {
-      if (token != space_.layout.eop() && std::binary_search(truth.begin(), truth.end(), space_.layout.node(token))) ++hits;
+      if (token != space_.layout.eop()) nodes_.push_back(space_.layout.node(token));
     }
-    return truth.empty() ? 0.0 : static_cast<double>(hits) / static_cast<double>(truth.size());
+    return reward_(static_cast<std::size_t>(space_.class_of_node[label]), nodes_);
   }
 
   const fashion_label_space& space_;
@@ -438,6 +439,7 @@ private:
   shuffled_stream stream_a_;
   shuffled_stream stream_b_;
   at::Generator generator_;
+  ground_truth_reward reward_;  // S(y) of the ten fine classes
   torch::Tensor flat_value_, flat_grad_;
   torch::Tensor enc0_w_, enc0_b_, enc1_w_, enc1_b_, embedding_, w_ih_, b_ih_, w_hh_, b_hh_, proj_w_, proj_b_;
   std::unique_ptr<torch::optim::AdamW> optimizer_;
@@ -450,6 +452,7 @@ private:
   std::vector<training_item> batch_;
   std::vector<std::uint32_t> images_;
   std::vector<row_plan> rows_;
+  std::vector<node_id> nodes_;
 };
 
 }  // namespace labelgraph::examples
