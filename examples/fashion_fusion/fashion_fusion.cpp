@@ -13,20 +13,14 @@
 
 #include <CLI/CLI.hpp>
 
-#if __has_include("labelgraph/backends/cpu.hpp")
-#include "labelgraph/backends/cpu.hpp"
-using training_backend = labelgraph::backends::cpu;
-#else
-#include "labelgraph/backends/reference.hpp"
-using training_backend = labelgraph::backends::reference;
-#endif
-
+#include "training_backend.hpp"  // first: the backend's kernels before the generic code
 #include "png.hpp"
 #include "trainer.hpp"
 #include "training_run.hpp"
 
 namespace lg = labelgraph;
 namespace lx = labelgraph::examples;
+using lx::training_backend;
 
 #ifndef FASHION_DEFAULT_GRAPH
 #define FASHION_DEFAULT_GRAPH "examples/graphs/fashion.json"

@@ -16,14 +16,7 @@
 
 #include <CLI/CLI.hpp>
 
-#if __has_include("labelgraph/backends/cpu.hpp")
-#include "labelgraph/backends/cpu.hpp"
-using training_backend = labelgraph::backends::cpu;
-#else
-#include "labelgraph/backends/reference.hpp"
-using training_backend = labelgraph::backends::reference;
-#endif
-
+#include "training_backend.hpp"  // first: the backend's kernels before the generic code
 #include "path_trainer.hpp"
 #include "text_encoder.hpp"
 #include "training_run.hpp"
@@ -31,6 +24,7 @@ using training_backend = labelgraph::backends::reference;
 
 namespace lg = labelgraph;
 namespace lx = labelgraph::examples;
+using lx::training_backend;
 
 namespace {
 
