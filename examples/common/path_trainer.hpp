@@ -187,14 +187,14 @@ public:
   /// The encoder.
   [[nodiscard]] Encoder& encoder() noexcept { return encoder_; }
 
-  /// Predictions for the inputs `images` of `set` (greedy decoding for label_aug).
-  std::vector<prediction> predict(const input_set& set, const std::vector<std::uint32_t>& images) {
+  /// Predictions for the inputs `rows` of `set` (greedy decoding for label_aug).
+  std::vector<prediction> predict(const input_set& set, const std::vector<std::uint32_t>& rows) {
     std::vector<prediction> out;
-    out.reserve(images.size());
+    out.reserve(rows.size());
     const std::size_t chunk = 500;
-    for (std::size_t first = 0; first < images.size(); first += chunk) {
-      const std::size_t n = std::min(chunk, images.size() - first);
-      const auto features = encoder_.forward(set, std::span(images).subspan(first, n));
+    for (std::size_t first = 0; first < rows.size(); first += chunk) {
+      const std::size_t n = std::min(chunk, rows.size() - first);
+      const auto features = encoder_.forward(set, std::span(rows).subspan(first, n));
       if (options_.kind == model_kind::label_aug) {
         decode_greedy(features, out);
       } else {
@@ -274,9 +274,9 @@ private:
     batch_.clear();
     for (std::size_t k = 0; k < a_count_; ++k) batch_.push_back(pool_a_[stream_a_.at(step_ * a_count_ + k)]);
     for (std::size_t k = 0; k < b_count_; ++k) batch_.push_back(pool_b_[stream_b_.at(step_ * b_count_ + k)]);
-    images_.clear();
-    for (const training_item& item : batch_) images_.push_back(item.image);
-    const auto features = encoder_.forward(train_, images_);
+    inputs_.clear();
+    for (const training_item& item : batch_) inputs_.push_back(item.image);
+    const auto features = encoder_.forward(train_, inputs_);
     const std::size_t m = batch_.size();
     zero_gradients(optimizer_.parameters());
     features_grad_.reserve(m, options_.state);
@@ -656,7 +656,7 @@ private:
   double baseline_ = 0.0;
   // per-step scratch
   std::vector<training_item> batch_;
-  std::vector<std::uint32_t> images_;
+  std::vector<std::uint32_t> inputs_;
   std::vector<token_id> flat_targets_;
   std::vector<T> weights_;
   std::vector<T> loss_;

@@ -64,8 +64,10 @@ int run(const run_settings& s, lx::trainer_options options) {
   const lx::text_set texts = lx::sample_texts(task, s.buckets);
   const std::size_t count = task.sample_synset.size();
   // The test set depends on the sizes only (one fixed key), A and B on the seed.
-  const lx::fusion_split held = lx::split_training_set(count, std::min(s.test_size, count - 1), 0, 0x7E57ull, "samples");
-  const lx::fusion_split split = lx::split_training_set(held.b.size(), s.a_size, s.b_size, options.seed, "samples left after the test set");
+  const lx::fusion_split held =
+      lx::split_training_set(count, std::min(s.test_size, count - 1), 0, 0x7E57ull, "samples");
+  const lx::fusion_split split =
+      lx::split_training_set(held.b.size(), s.a_size, s.b_size, options.seed, "samples left after the test set");
   std::vector<std::uint32_t> test_rows = held.a;
   std::sort(test_rows.begin(), test_rows.end());
   std::vector<lx::training_item> pool_a, pool_b;
@@ -100,7 +102,8 @@ int run(const run_settings& s, lx::trainer_options options) {
   std::cerr << "wordnet_text: model " << s.model << (s.fusion ? " (A + B)" : " (A)") << ", depth " << s.depth << ": "
             << space.fine_node.size() << " fine labels (" << uncertain << " with nondeterministic paths), "
             << count << " samples; A = " << split.a.size() << " fine-labelled (" << pool_a.size()
-            << " sample-label pairs" << (s.a_files ? ", with their files" : "") << "), B = " << split.b.size() << (s.fusion ? " coarse-labelled" : " unused")
+            << " sample-label pairs" << (s.a_files ? ", with their files" : "") << "), B = " << split.b.size()
+            << (s.fusion ? " coarse-labelled" : " unused")
             << ", test = " << test_rows.size() << "; graph " << space.layout.token_count() << " tokens; "
             << backend.threads() << " threads; majority-class micro-F1 " << chance.value() << "\n";
   model_type trainer(backend, space, texts, pool_a, pool_b, options,
@@ -156,6 +159,7 @@ int main(int argc, char** argv) {
   try {
     lx::resolve_training_flags(s, o);
     if (s.buckets == 0) throw lg::argument_error("--buckets must be at least 1");
+    if (s.test_size == 0) throw lg::argument_error("--test-size must be at least 1");
     return run(s, o);
   } catch (const std::exception& e) {
     std::cerr << "wordnet_text: error: " << e.what() << "\n";
