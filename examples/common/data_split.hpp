@@ -6,7 +6,9 @@
 /// Both are Philox-keyed, so every run with a seed sees the same data.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,6 +48,16 @@ struct fusion_split {
   return split;
 }
 
+/// A uniform in [0, 1) for (seed, step, slot, purpose): the per-step random
+/// choices of the trainers (teacher-force coin, random path pooling), keyed by
+/// the global step so a resumed run draws what an uninterrupted one would.
+[[nodiscard]] inline double step_uniform(std::uint64_t seed, std::uint64_t step, std::uint64_t slot,
+                                         std::uint32_t purpose) noexcept {
+  return uniform_double(philox4x32<10>(
+      {static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(step >> 32), static_cast<std::uint32_t>(slot), purpose},
+      philox_key_from_seed(seed)));
+}
+
 /// An endless, seeded stream of indices into a pool: pass p visits the pool
 /// in the order of a Philox-keyed permutation of (seed, p). Position q of the
 /// stream depends only on (seed, q), so a resumed run draws what an
@@ -80,6 +92,48 @@ private:
   std::uint64_t seed_;
   std::vector<std::uint32_t> order_;
   std::uint64_t pass_ = 0;
+};
+
+/// The batches of a two-pool run: each step draws `a_count()` items from pool
+/// A and `b_count()` from pool B (a `b_share` of the batch; none when B is
+/// empty), each pool from its own `shuffled_stream`. `who` names the trainer
+/// in errors.
+template <class Item>
+class two_pool_batches {
+public:
+  two_pool_batches(std::vector<Item> pool_a, std::vector<Item> pool_b, std::uint64_t seed, std::size_t batch,
+                   double b_share, const std::string& who)
+      : pool_a_(std::move(pool_a)), pool_b_(std::move(pool_b)), stream_a_(indices(pool_a_.size()), seed ^ 0xA11CEull),
+        stream_b_(indices(pool_b_.size()), seed ^ 0xB0Bull) {
+    if (pool_a_.empty()) LABELGRAPH_THROW(argument_error(who + ": pool A is empty"));
+    const double share = pool_b_.empty() ? 0.0 : b_share;
+    b_count_ = static_cast<std::size_t>(std::lround(share * static_cast<double>(batch)));
+    if (b_count_ >= batch) LABELGRAPH_THROW(argument_error(who + ": --b-share leaves no room for pool A in a batch"));
+    a_count_ = batch - b_count_;
+  }
+  /// Items per batch from pool A.
+  [[nodiscard]] std::size_t a_count() const noexcept { return a_count_; }
+  /// Items per batch from pool B.
+  [[nodiscard]] std::size_t b_count() const noexcept { return b_count_; }
+  /// Replaces `batch` with the items of step `step`: A's first, then B's.
+  void draw(std::uint64_t step, std::vector<Item>& batch) {
+    batch.clear();
+    for (std::size_t k = 0; k < a_count_; ++k) batch.push_back(pool_a_[stream_a_.at(step * a_count_ + k)]);
+    for (std::size_t k = 0; k < b_count_; ++k) batch.push_back(pool_b_[stream_b_.at(step * b_count_ + k)]);
+  }
+
+private:
+  static std::vector<std::uint32_t> indices(std::size_t n) {
+    std::vector<std::uint32_t> all(n);
+    std::iota(all.begin(), all.end(), 0u);
+    return all;
+  }
+  std::vector<Item> pool_a_;
+  std::vector<Item> pool_b_;
+  shuffled_stream stream_a_;
+  shuffled_stream stream_b_;
+  std::size_t a_count_ = 0;
+  std::size_t b_count_ = 0;
 };
 
 }  // namespace labelgraph::examples

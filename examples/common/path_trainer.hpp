@@ -104,6 +104,15 @@ struct step_statistics {
   std::size_t steps = 0;
   std::size_t reward_samples = 0;
   std::size_t samples = 0;
+
+  /// Turns the sums collected over the stretch into its means.
+  void average() noexcept {
+    if (samples != 0) {
+      loss /= static_cast<double>(samples);
+      teacher_loss /= static_cast<double>(samples);
+    }
+    if (reward_samples != 0) reward /= static_cast<double>(reward_samples);
+  }
 };
 
 /// A predicted path and what it means.
@@ -137,9 +146,8 @@ public:
   /// inputs to features of width `options.state`.
   path_trainer(const B& backend, const path_label_space& space, const input_set& train, std::vector<training_item> pool_a,
                std::vector<training_item> pool_b, trainer_options options, Encoder encoder)
-      : backend_(backend), space_(space), train_(train), options_(options), pool_a_(std::move(pool_a)),
-        pool_b_(std::move(pool_b)), stream_a_(indices(pool_a_.size()), options.seed ^ 0xA11CEull),
-        stream_b_(indices(pool_b_.size()), options.seed ^ 0xB0Bull),
+      : backend_(backend), space_(space), train_(train), options_(options),
+        batches_(std::move(pool_a), std::move(pool_b), options.seed, options.batch, options.b_share, "path_trainer"),
         flat_graph_(make_flat_graph(space.graph, space.fine_node)), flat_layout_(make_output_layout(flat_graph_)),
         encoder_(std::move(encoder)), head_(backend, "head", options.state, head_width()),
         decoder_(backend, space.layout.token_count(), options.embedding, options.state), gather_(backend),
@@ -149,15 +157,10 @@ public:
     for (std::size_t c = 0; c < space.fine_node.size(); ++c) {
       flat_tokens_.push_back(flat_layout_.token(flat_graph_.at(space.graph.name(space.fine_node[c]))));
     }
-    if (pool_a_.empty()) LABELGRAPH_THROW(argument_error("path_trainer: pool A is empty"));
     std::uint32_t index = 0;
     encoder_.initialize(options.seed, index);
     head_.initialize(options.seed, index);
     decoder_.initialize(options.seed, index);
-    const double share = pool_b_.empty() ? 0.0 : options.b_share;
-    b_count_ = static_cast<std::size_t>(std::lround(share * static_cast<double>(options.batch)));
-    a_count_ = options.batch - b_count_;
-    if (a_count_ == 0) LABELGRAPH_THROW(argument_error("path_trainer: --b-share leaves no room for pool A in a batch"));
   }
 
   path_trainer(const path_trainer&) = delete;
@@ -176,11 +179,7 @@ public:
   step_statistics train(std::size_t count) {
     step_statistics stats;
     for (std::size_t s = 0; s < count; ++s) train_step(stats);
-    if (stats.samples != 0) {
-      stats.loss /= static_cast<double>(stats.samples);
-      stats.teacher_loss /= static_cast<double>(stats.samples);
-    }
-    if (stats.reward_samples != 0) stats.reward /= static_cast<double>(stats.reward_samples);
+    stats.average();
     return stats;
   }
 
@@ -240,11 +239,6 @@ public:
   }
 
 private:
-  static std::vector<std::uint32_t> indices(std::size_t n) {
-    std::vector<std::uint32_t> all(n);
-    std::iota(all.begin(), all.end(), 0u);
-    return all;
-  }
   [[nodiscard]] std::size_t head_width() const noexcept {
     switch (options_.kind) {
       case model_kind::ffn: return flat_layout_.token_count();
@@ -265,15 +259,11 @@ private:
   }
   /// A uniform in [0, 1) for (step, slot, purpose).
   [[nodiscard]] double uniform(std::uint64_t slot, std::uint32_t purpose) const noexcept {
-    return uniform_double(philox4x32<10>(
-        {static_cast<std::uint32_t>(step_), static_cast<std::uint32_t>(step_ >> 32), static_cast<std::uint32_t>(slot), purpose},
-        philox_key_from_seed(options_.seed)));
+    return step_uniform(options_.seed, step_, slot, purpose);
   }
 
   void train_step(step_statistics& stats) {
-    batch_.clear();
-    for (std::size_t k = 0; k < a_count_; ++k) batch_.push_back(pool_a_[stream_a_.at(step_ * a_count_ + k)]);
-    for (std::size_t k = 0; k < b_count_; ++k) batch_.push_back(pool_b_[stream_b_.at(step_ * b_count_ + k)]);
+    batches_.draw(step_, batch_);
     inputs_.clear();
     for (const training_item& item : batch_) inputs_.push_back(item.image);
     const auto features = encoder_.forward(train_, inputs_);
@@ -632,10 +622,7 @@ private:
   const path_label_space& space_;
   const input_set& train_;
   trainer_options options_;
-  std::vector<training_item> pool_a_;
-  std::vector<training_item> pool_b_;
-  shuffled_stream stream_a_;
-  shuffled_stream stream_b_;
+  two_pool_batches<training_item> batches_;
   label_graph flat_graph_;
   output_layout flat_layout_;
   Encoder encoder_;
@@ -650,8 +637,6 @@ private:
   ancestor_walk walk_;
   decode_workspace<T> workspace_;
   std::vector<token_id> flat_tokens_;  // class -> token of the flat layout
-  std::size_t a_count_ = 0;
-  std::size_t b_count_ = 0;
   std::uint64_t step_ = 0;
   double baseline_ = 0.0;
   // per-step scratch

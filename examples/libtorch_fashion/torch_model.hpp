@@ -65,9 +65,8 @@ class torch_fashion_trainer {
 public:
   torch_fashion_trainer(const fashion_label_space& space, const image_set& train, std::vector<training_item> pool_a,
                         std::vector<training_item> pool_b, trainer_options options)
-      : space_(space), train_(train), options_(options), pool_a_(std::move(pool_a)), pool_b_(std::move(pool_b)),
-        stream_a_(indices(pool_a_.size()), options.seed ^ 0xA11CEull),
-        stream_b_(indices(pool_b_.size()), options.seed ^ 0xB0Bull),
+      : space_(space), train_(train), options_(options),
+        batches_(std::move(pool_a), std::move(pool_b), options.seed, options.batch, options.b_share, "torch_fashion_trainer"),
         generator_(at::make_generator<at::CPUGeneratorImpl>(options.seed)), reward_(space.graph, space.fine_node) {
     if (options.kind != model_kind::label_aug || options.norm != normalization::candidate ||
         (options.pooling != path_pooling::mean && options.pooling != path_pooling::sum) ||
@@ -75,11 +74,6 @@ public:
       LABELGRAPH_THROW(argument_error("torch_fashion_trainer: only the label-aug model with mean or sum pooling, "
                                       "candidate normalisation and no regulariser is implemented"));
     }
-    if (pool_a_.empty()) LABELGRAPH_THROW(argument_error("torch_fashion_trainer: pool A is empty"));
-    const double share = pool_b_.empty() ? 0.0 : options.b_share;
-    b_count_ = static_cast<std::size_t>(std::lround(share * static_cast<double>(options.batch)));
-    a_count_ = options.batch - b_count_;
-    if (a_count_ == 0) LABELGRAPH_THROW(argument_error("torch_fashion_trainer: --b-share leaves no room for pool A"));
     make_parameters();
     make_tables();
   }
@@ -100,11 +94,7 @@ public:
   step_statistics train(std::size_t count) {
     step_statistics stats;
     for (std::size_t s = 0; s < count; ++s) train_step(stats);
-    if (stats.samples != 0) {
-      stats.loss /= static_cast<double>(stats.samples);
-      stats.teacher_loss /= static_cast<double>(stats.samples);
-    }
-    if (stats.reward_samples != 0) stats.reward /= static_cast<double>(stats.reward_samples);
+    stats.average();
     return stats;
   }
 
@@ -158,16 +148,10 @@ private:
     double pool_weight = 1;
   };
 
-  static std::vector<std::uint32_t> indices(std::size_t n) {
-    std::vector<std::uint32_t> all(n);
-    std::iota(all.begin(), all.end(), 0u);
-    return all;
-  }
   [[nodiscard]] std::int64_t start_token() const noexcept { return space_.layout.token_count(); }
+  /// A uniform in [0, 1) for (step, slot, purpose).
   [[nodiscard]] double uniform(std::uint64_t slot, std::uint32_t purpose) const noexcept {
-    return uniform_double(philox4x32<10>(
-        {static_cast<std::uint32_t>(step_), static_cast<std::uint32_t>(step_ >> 32), static_cast<std::uint32_t>(slot), purpose},
-        philox_key_from_seed(options_.seed)));
+    return step_uniform(options_.seed, step_, slot, purpose);
   }
   static torch::Tensor index_tensor(const std::vector<std::int64_t>& values) {
     return torch::tensor(torch::ArrayRef<std::int64_t>(values), torch::kInt64);
@@ -266,9 +250,7 @@ private:
   }
 
   void train_step(step_statistics& stats) {
-    batch_.clear();
-    for (std::size_t k = 0; k < a_count_; ++k) batch_.push_back(pool_a_[stream_a_.at(step_ * a_count_ + k)]);
-    for (std::size_t k = 0; k < b_count_; ++k) batch_.push_back(pool_b_[stream_b_.at(step_ * b_count_ + k)]);
+    batches_.draw(step_, batch_);
     images_.clear();
     for (const training_item& item : batch_) images_.push_back(item.image);
     const std::size_t m = batch_.size();
@@ -434,10 +416,7 @@ private:
   const fashion_label_space& space_;
   const image_set& train_;
   trainer_options options_;
-  std::vector<training_item> pool_a_;
-  std::vector<training_item> pool_b_;
-  shuffled_stream stream_a_;
-  shuffled_stream stream_b_;
+  two_pool_batches<training_item> batches_;
   at::Generator generator_;
   ground_truth_reward reward_;  // S(y) of the ten fine classes
   torch::Tensor flat_value_, flat_grad_;
@@ -445,8 +424,6 @@ private:
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   torch::Tensor candidate_bias_;
   std::vector<std::vector<std::vector<token_id>>> deterministic_;  // label -> its deterministic paths' tokens
-  std::size_t a_count_ = 0;
-  std::size_t b_count_ = 0;
   std::uint64_t step_ = 0;
   double baseline_ = 0.0;
   std::vector<training_item> batch_;
