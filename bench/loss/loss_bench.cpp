@@ -11,7 +11,9 @@
 ///   with the copy; `marginal` reads the logits twice (two passes) and is
 ///   still credited with 2 tensors.
 ///   `candidate` normalises over C(u) where every step's node has all V
-///   tokens as candidates (the masked code path at full width); `block` is the
+///   tokens as candidates (C(u) at full width); `candidate-siblings` over
+///   C(u) = the target's group + EOP, what a tree's node has (its children
+///   and EOP: scattered tokens, gathered by the cpu backend); `block` is the
 ///   paper's unmasked block softmax.
 /// - `output_layer/<dense|sparse>/threads:<n>/wordnet-<rows>`: one training
 ///   step's output layer on the WordNet noun graph (82,115 tokens), H = 256,
@@ -56,28 +58,36 @@ struct lcg {
   float uniform(float scale) { return scale * (static_cast<float>(next() >> 40) * 0x1.0p-24f * 2.0f - 1.0f); }
 };
 
-/// One shape as a sequence batch: pairs = rows / T, one node whose candidate
-/// list is every token.
+/// One shape as a sequence batch: pairs = rows / T. Node 0's candidate list
+/// is every token; node 1 + g's is group g and EOP (the last token).
 struct sequence_problem {
   const kernel_shape* shape;
   std::vector<std::uint32_t> candidate_offsets;
   std::vector<lg::token_id> candidate_tokens;
   std::vector<float> logits, gradient, loss, lse, total = std::vector<float>(1), sample_loss;
   std::vector<lg::token_id> targets;
-  std::vector<lg::node_id> nodes;
+  std::vector<lg::node_id> nodes;          ///< node 0 on every step
+  std::vector<lg::node_id> sibling_nodes;  ///< node 1 + (the target's group) on every step
   std::vector<std::uint32_t> sample_offsets;
 
   explicit sequence_problem(const kernel_shape& s)
       : shape(&s), candidate_offsets{0, s.tokens}, logits(lg::bench::make_logits(s)), gradient(logits.size()),
         loss(s.rows), lse(s.rows), targets(lg::bench::make_targets(s)), nodes(s.rows, 0) {
     for (lg::token_id v = 0; v < s.tokens; ++v) candidate_tokens.push_back(v);
+    const lg::token_id eop = s.tokens - 1;
+    for (std::uint32_t g = 0; g < s.groups(); ++g) {
+      for (lg::token_id v = s.group_offsets[g]; v < s.group_offsets[g + 1]; ++v) candidate_tokens.push_back(v);
+      if (s.group_offsets[g + 1] <= eop) candidate_tokens.push_back(eop);
+      candidate_offsets.push_back(static_cast<std::uint32_t>(candidate_tokens.size()));
+    }
+    for (lg::token_id t : targets) sibling_nodes.push_back(1 + s.token_group[t]);
     for (std::size_t p = 0; p <= pairs(); p += paths_per_sample) sample_offsets.push_back(static_cast<std::uint32_t>(p));
     sample_loss.resize(sample_offsets.size() - 1);
   }
   [[nodiscard]] std::size_t pairs() const { return shape->rows / steps; }
   [[nodiscard]] lg::layout_view layout() const {
     lg::layout_view view = shape->view();
-    view.nodes = 1;
+    view.nodes = 1 + shape->groups();
     view.candidate_offsets = candidate_offsets.data();
     view.candidate_tokens = candidate_tokens.data();
     return view;
@@ -94,16 +104,19 @@ struct sequence_problem {
 
 void register_sequence(int threads, sequence_problem& p) {
   const std::string suffix = "/threads:" + std::to_string(threads) + "/" + p.shape->name;
+  enum class sets { block, candidate, candidate_siblings };
   for (lg::pooling pool : {lg::pooling::mean, lg::pooling::marginal}) {
-    for (lg::normalization norm : {lg::normalization::block, lg::normalization::candidate}) {
-      const std::string name =
-          "sequence_nll/" + std::string(lg::to_string(pool)) + "/" + std::string(lg::to_string(norm)) + suffix;
-      benchmark::RegisterBenchmark(name.c_str(), [threads, pool, norm, &p](benchmark::State& state) {
+    for (sets which : {sets::block, sets::candidate, sets::candidate_siblings}) {
+      const lg::normalization norm = which == sets::block ? lg::normalization::block : lg::normalization::candidate;
+      const std::string sets_name = which == sets::candidate_siblings ? "candidate-siblings" : std::string(lg::to_string(norm));
+      const std::string name = "sequence_nll/" + std::string(lg::to_string(pool)) + "/" + sets_name + suffix;
+      benchmark::RegisterBenchmark(name.c_str(), [threads, pool, norm, which, &p](benchmark::State& state) {
         const lg::backends::cpu backend(threads);
         lg::sequence_nll_workspace<lg::backends::cpu, float> workspace;
+        const lg::node_id* nodes = which == sets::candidate_siblings ? p.sibling_nodes.data() : p.nodes.data();
         const lg::sequence_nll_tensors<float> io{
             .logits = p.in(),
-            .targets = {steps, {p.targets.data(), {p.pairs(), steps}}, {p.nodes.data(), {p.pairs(), steps}},
+            .targets = {steps, {p.targets.data(), {p.pairs(), steps}}, {nodes, {p.pairs(), steps}},
                         lg::host_view(std::as_const(p.sample_offsets))},
             .sample_loss = lg::host_view(p.sample_loss),
             .total = lg::host_view(p.total),

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "test_support.hpp"
@@ -18,7 +19,7 @@ using namespace labelgraph::testing;
 namespace {
 
 const synthetic_layout& catalogue_layout() {
-  static const synthetic_layout layout({3, 2, 1, 1}, {{0, 1, 2, 3, 4, 5, 6}, {3, 4, 6}});
+  static const synthetic_layout layout({3, 2, 1, 1}, {{0, 1, 2, 3, 4, 5, 6}, {3, 4, 6}, {0, 1, 3, 4, 5, 6}});
   return layout;
 }
 
@@ -259,11 +260,17 @@ TEMPLATE_LIST_TEST_CASE("NaN turns its whole set NaN, also as the set's only mas
     for_float_and_double([&]<class T>(std::type_identity<T>) {
       // Group A = {NaN, −inf, 5 (masked out)}: the NaN is the only mass of A ∩ M.
       const auto z = row_of<T>({quiet_nan, -inf, 5, 0.5, -0.5, 1, 1});
+      // M = every token but 2, as a dense mask and as C(u) of node 2.
       host_matrix<std::uint8_t> dense(1, layout.tokens);
       for (std::size_t v = 0; v < layout.tokens; ++v) dense(0, v) = v == 2 ? 0 : 1;
-      for (normalization norm : {normalization::block, normalization::full}) {
-        INFO(to_string(norm));
-        const auto run = run_all(backend, z, norm, row_mask::from_dense(dense.view()), 1);
+      const std::vector<node_id> node{2};
+      const row_mask dense_mask = row_mask::from_dense(dense.view());
+      const row_mask candidates = row_mask::from_candidates(host_view(node));
+      for (const auto& [norm, mask] : {std::pair{normalization::block, dense_mask}, std::pair{normalization::full, dense_mask},
+                                       std::pair{normalization::block, candidates},
+                                       std::pair{normalization::candidate, candidates}}) {
+        INFO(to_string(norm) << (mask.kind == mask_kind::candidates ? ", C(u)" : ", dense mask"));
+        const auto run = run_all(backend, z, norm, mask, 1);
         // The set of tokens 0 and 1 (block: A ∩ M; full: all of M) is NaN everywhere.
         const std::size_t set_end = norm == normalization::block ? 2 : layout.tokens;
         for (std::size_t v = 0; v < set_end; ++v) {

@@ -47,7 +47,8 @@ public:
   }
 
   /// Random group sizes in [1, max_group] (a third of them singletons), EOP last,
-  /// and `nodes` candidate lists of random tokens (each non-empty).
+  /// and `nodes` candidate lists of random tokens (each non-empty; every
+  /// third one consecutive).
   static synthetic_layout random(std::mt19937_64& rng, std::uint32_t groups, std::uint32_t max_group, std::uint32_t nodes) {
     std::vector<std::uint32_t> sizes;
     std::uniform_int_distribution<std::uint32_t> size(1, max_group);
@@ -62,6 +63,14 @@ public:
         if (keep(rng)) list.push_back(v);
       }
       if (list.empty()) list.push_back(static_cast<token_id>(rng() % tokens));
+    }
+    // Every third list is a run of consecutive tokens (a sibling group, or
+    // all tokens): the cpu backend takes another path for those.
+    for (std::size_t u = 2; u < candidates.size(); u += 3) {
+      std::vector<token_id>& list = candidates[u];
+      const token_id first = list.front(), last = list.back();
+      list.clear();
+      for (token_id v = first; v <= last; ++v) list.push_back(v);
     }
     return synthetic_layout(std::move(sizes), std::move(candidates));
   }

@@ -9,6 +9,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <span>
 #include <type_traits>
 
 #include "labelgraph/backend/kernels.hpp"
@@ -63,11 +65,77 @@ public:
     return nullptr;
   }
 
+  /// True when M is each row's C(u) (`candidates_in` applies).
+  [[nodiscard]] bool candidate_lists() const noexcept { return spec_.mask.kind == mask_kind::candidates; }
+
+  /// The tokens of C(u) of `row` inside `set`: a run of u's ascending list.
+  [[nodiscard]] std::span<const token_id> candidates_in(std::size_t row, token_range set) const noexcept {
+    const layout_view& layout = spec_.layout;
+    const node_id u = spec_.mask.nodes(row);
+    const token_id* first = layout.candidate_tokens + layout.candidate_offsets[u];
+    const token_id* last = layout.candidate_tokens + layout.candidate_offsets[u + 1];
+    first = std::lower_bound(first, last, set.begin);
+    last = std::lower_bound(first, last, set.end);
+    return {first, last};
+  }
+
 private:
   const normalization_spec& spec_;
   std::array<std::uint32_t, 2> whole_row_;
   std::size_t row_length_;
 };
+
+/// True when the ascending tokens `run` are consecutive (a token range).
+[[nodiscard]] inline bool consecutive(std::span<const token_id> run) noexcept {
+  return !run.empty() && run.back() - run.front() + 1 == run.size();
+}
+
+/// The fused NLL of one row whose set is N = C(u) ∩ N(t), given as the
+/// ascending tokens `run` (`row_sets::candidates_in`): the cost grows with
+/// |N|, not with the row's length (plus the gradient's zero fill). When N is
+/// a run of consecutive tokens (a sibling group, or C(u) = every token) the
+/// unmasked row kernels work on it in place; otherwise N's logits are
+/// gathered into scratch, the same kernels run on them, and the gradient is
+/// scattered back. Same formulas as `block_nll_row` with N's mask: tokens
+/// outside N get a zero gradient; MaxSup's argmax is still N's lowest token
+/// of the maximum (the gathered order is the token order).
+template <class T>
+nll_row_result<T> candidate_nll_row(const T* z, T* grad, std::size_t tokens, std::span<const token_id> run,
+                                    token_id target, T weight, nll_regulariser regulariser, T epsilon, bool row_is_zero,
+                                    scratch& work) noexcept {
+  constexpr std::size_t register_tokens = nll_register_packets * lanes<T>;
+  const auto k = static_cast<std::uint32_t>(run.size());
+  if (k == 0) {  // no mass (a target outside C(u) is refused before the kernels)
+    if (grad != nullptr && !row_is_zero) std::fill(grad, grad + tokens, T(0));
+    return {weight == T(0) ? T(0) : weight * std::numeric_limits<T>::infinity(), minus_infinity<T>};
+  }
+  if (consecutive(run)) {
+    const token_range set{run.front(), run.front() + k};
+    if (grad != nullptr && k <= register_tokens) {
+      return block_nll_row_in_registers(z, grad, static_cast<std::uint32_t>(tokens), set, target, weight, regulariser,
+                                        epsilon, row_is_zero);
+    }
+    T* exps = grad != nullptr ? grad : work.values<T>(tokens);  // without a gradient output: scratch
+    const auto result = block_nll_row(z, exps, set, target, weight, nullptr, regulariser, epsilon);
+    if (grad != nullptr) zero_outside(grad, tokens, set, row_is_zero);
+    return result;
+  }
+  // Gather (before the gradient, which may be the logits, is written), run, scatter.
+  T* gathered = work.values<T>(2 * std::size_t{k});
+  T* gathered_grad = gathered + k;
+  for (std::uint32_t i = 0; i < k; ++i) gathered[i] = z[run[i]];
+  const auto position = static_cast<std::uint32_t>(std::lower_bound(run.begin(), run.end(), target) - run.begin());
+  const token_range all{0, k};
+  const nll_row_result<T> result =
+      k <= register_tokens
+          ? block_nll_row_in_registers(gathered, gathered_grad, k, all, position, weight, regulariser, epsilon, false)
+          : block_nll_row(gathered, gathered_grad, all, position, weight, nullptr, regulariser, epsilon);
+  if (grad != nullptr) {
+    if (!row_is_zero) std::fill(grad, grad + tokens, T(0));
+    for (std::uint32_t i = 0; i < k; ++i) grad[run[i]] = gathered_grad[i];
+  }
+  return result;
+}
 
 [[nodiscard]] inline nll_regulariser to_row_regulariser(regularizer_kind kind) noexcept {
   switch (kind) {
@@ -239,7 +307,7 @@ template <class T>
 }  // namespace cpu_detail
 
 /// Fused NLL forward + gradient, one pass over each row's set N(t)
-/// (`block_nll_row`); the batch total by `detail::chunked_total`. The
+/// (`block_nll_row`; with C(u) lists `candidate_nll_row`, O(|N(t)|)); the batch total by `detail::chunked_total`. The
 /// gradient is zero outside N(t): it is written at memory speed
 /// (`cpu_detail::zero_outside`).
 template <class T>
@@ -251,6 +319,15 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
   const cpu_detail::nll_regulariser regulariser = cpu_detail::to_row_regulariser(reg.kind);
   const T epsilon = static_cast<T>(reg.epsilon);
   const bool streaming = cpu_detail::stream_gradient(t);
+  // What to prefetch of a row: its target's set, or with C(u) lists the span
+  // of C(u) ∩ set when that is consecutive (scattered candidates: nothing).
+  const auto prefetched_set = [&](std::size_t row) -> cpu_detail::token_range {
+    const cpu_detail::token_range set = sets.set_of(t.targets(row));
+    if (!sets.candidate_lists()) return set;
+    const auto run = sets.candidates_in(row, set);
+    if (!cpu_detail::consecutive(run)) return {0, 0};
+    return {run.front(), run.back() + 1};
+  };
   backend.for_row_blocks(rows, tokens, [&](std::size_t first, std::size_t last, cpu_detail::scratch& work) {
     if (streaming) {  // the block's rows are contiguous: one streamed fill, then only the sets are written
       cpu_detail::zero_range(t.grad_logits.row(first), (last - first) * tokens, true);
@@ -259,8 +336,9 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
     for (std::size_t r = first; r < last; ++r) {
       if (r + cpu_detail::nll_prefetch_rows < last && t.targets(r + cpu_detail::nll_prefetch_rows) != no_token) {
         const std::size_t ahead = r + cpu_detail::nll_prefetch_rows;
-        cpu_detail::prefetch_range(t.logits.row(ahead), sets.set_of(t.targets(ahead)));
-        if (streaming) cpu_detail::prefetch_range(static_cast<const T*>(t.grad_logits.row(ahead)), sets.set_of(t.targets(ahead)));
+        const cpu_detail::token_range set = prefetched_set(ahead);
+        cpu_detail::prefetch_range(t.logits.row(ahead), set);
+        if (streaming) cpu_detail::prefetch_range(static_cast<const T*>(t.grad_logits.row(ahead)), set);
       }
       const token_id target = t.targets(r);
       T* grad = t.grad_logits.empty() ? nullptr : t.grad_logits.row(r);
@@ -272,6 +350,13 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
       }
       const cpu_detail::token_range set = sets.set_of(target);
       const T weight = t.weights.empty() ? T(1) : t.weights(r);
+      if (sets.candidate_lists()) {
+        const auto result = cpu_detail::candidate_nll_row(t.logits.row(r), grad, tokens, sets.candidates_in(r, set), target,
+                                                          weight, regulariser, epsilon, streaming, work);
+        t.loss(r) = result.loss;
+        if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
+        continue;
+      }
       const std::uint8_t* allowed = sets.allowed(r, work);
       if (grad != nullptr && allowed == nullptr && set.size() <= cpu_detail::nll_register_packets * cpu_detail::lanes<T>) {
         const auto result = cpu_detail::block_nll_row_in_registers(t.logits.row(r), grad, static_cast<std::uint32_t>(tokens),
