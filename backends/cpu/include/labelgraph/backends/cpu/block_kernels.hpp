@@ -90,6 +90,22 @@ private:
   return !run.empty() && run.back() - run.front() + 1 == run.size();
 }
 
+/// Prefetches the cache lines of x holding the ascending tokens `run`: a
+/// consecutive run as a range, scattered tokens one line each.
+template <class T>
+inline void prefetch_tokens(const T* x, std::span<const token_id> run) noexcept {
+  if (consecutive(run)) {
+    prefetch_range(x, token_range{run.front(), run.back() + 1});
+    return;
+  }
+  std::size_t previous_line = ~std::size_t{0};
+  for (const token_id v : run) {
+    const std::size_t line = v / line_elements<T>;
+    if (line != previous_line) prefetch_range(x, token_range{v, v + 1});
+    previous_line = line;
+  }
+}
+
 /// The fused NLL of one row whose set is N = C(u) ∩ N(t), given as the
 /// ascending tokens `run` (`row_sets::candidates_in`): the cost grows with
 /// |N|, not with the row's length (plus the gradient's zero fill). When N is
@@ -319,14 +335,19 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
   const cpu_detail::nll_regulariser regulariser = cpu_detail::to_row_regulariser(reg.kind);
   const T epsilon = static_cast<T>(reg.epsilon);
   const bool streaming = cpu_detail::stream_gradient(t);
-  // What to prefetch of a row: its target's set, or with C(u) lists the span
-  // of C(u) ∩ set when that is consecutive (scattered candidates: nothing).
-  const auto prefetched_set = [&](std::size_t row) -> cpu_detail::token_range {
+  // Prefetches what the row will read: its target's set (with C(u) lists:
+  // the lines of the tokens of C(u) ∩ set), of the gradient too when streaming.
+  const auto prefetch_row = [&](std::size_t row) {
     const cpu_detail::token_range set = sets.set_of(t.targets(row));
-    if (!sets.candidate_lists()) return set;
-    const auto run = sets.candidates_in(row, set);
-    if (!cpu_detail::consecutive(run)) return {0, 0};
-    return {run.front(), run.back() + 1};
+    const T* gradient = streaming ? static_cast<const T*>(t.grad_logits.row(row)) : nullptr;
+    if (sets.candidate_lists()) {
+      const auto run = sets.candidates_in(row, set);
+      cpu_detail::prefetch_tokens(t.logits.row(row), run);
+      if (gradient != nullptr) cpu_detail::prefetch_tokens(gradient, run);
+      return;
+    }
+    cpu_detail::prefetch_range(t.logits.row(row), set);
+    if (gradient != nullptr) cpu_detail::prefetch_range(gradient, set);
   };
   backend.for_row_blocks(rows, tokens, [&](std::size_t first, std::size_t last, cpu_detail::scratch& work) {
     if (streaming) {  // the block's rows are contiguous: one streamed fill, then only the sets are written
@@ -335,10 +356,7 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
     }
     for (std::size_t r = first; r < last; ++r) {
       if (r + cpu_detail::nll_prefetch_rows < last && t.targets(r + cpu_detail::nll_prefetch_rows) != no_token) {
-        const std::size_t ahead = r + cpu_detail::nll_prefetch_rows;
-        const cpu_detail::token_range set = prefetched_set(ahead);
-        cpu_detail::prefetch_range(t.logits.row(ahead), set);
-        if (streaming) cpu_detail::prefetch_range(static_cast<const T*>(t.grad_logits.row(ahead)), set);
+        prefetch_row(r + cpu_detail::nll_prefetch_rows);
       }
       const token_id target = t.targets(r);
       T* grad = t.grad_logits.empty() ? nullptr : t.grad_logits.row(r);
