@@ -323,9 +323,9 @@ template <class T>
 }  // namespace cpu_detail
 
 /// Fused NLL forward + gradient, one pass over each row's set N(t)
-/// (`block_nll_row`; with C(u) lists `candidate_nll_row`, O(|N(t)|)); the batch total by `detail::chunked_total`. The
-/// gradient is zero outside N(t): it is written at memory speed
-/// (`cpu_detail::zero_outside`).
+/// (`block_nll_row`; with C(u) lists `candidate_nll_row`, O(|N(t)|)); the
+/// batch total by `detail::chunked_total`. The gradient is zero outside N(t):
+/// it is written at memory speed (`cpu_detail::zero_outside`).
 template <class T>
 void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const regularizer& reg,
                       const block_nll_tensors<T>& t) noexcept {
