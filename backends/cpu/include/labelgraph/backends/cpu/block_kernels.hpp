@@ -9,10 +9,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <span>
 #include <type_traits>
 
+#include "labelgraph/backend/candidate_nll.hpp"
 #include "labelgraph/backend/kernels.hpp"
 #include "labelgraph/backends/cpu/avx512_rows.hpp"  // first: simd.hpp's pragmas must see the intrinsics first
 #include "labelgraph/backends/cpu/backend.hpp"
@@ -70,13 +70,7 @@ public:
 
   /// The tokens of C(u) of `row` inside `set`: a run of u's ascending list.
   [[nodiscard]] std::span<const token_id> candidates_in(std::size_t row, token_range set) const noexcept {
-    const layout_view& layout = spec_.layout;
-    const node_id u = spec_.mask.nodes(row);
-    const token_id* first = layout.candidate_tokens + layout.candidate_offsets[u];
-    const token_id* last = layout.candidate_tokens + layout.candidate_offsets[u + 1];
-    first = std::lower_bound(first, last, set.begin);
-    last = std::lower_bound(first, last, set.end);
-    return {first, last};
+    return detail::candidates_in(spec_.layout, spec_.mask.nodes(row), set.begin, set.end);
   }
 
 private:
@@ -85,16 +79,11 @@ private:
   std::size_t row_length_;
 };
 
-/// True when the ascending tokens `run` are consecutive (a token range).
-[[nodiscard]] inline bool consecutive(std::span<const token_id> run) noexcept {
-  return !run.empty() && run.back() - run.front() + 1 == run.size();
-}
-
 /// Prefetches the cache lines of x holding the ascending tokens `run`: a
 /// consecutive run as a range, scattered tokens one line each.
 template <class T>
 inline void prefetch_tokens(const T* x, std::span<const token_id> run) noexcept {
-  if (consecutive(run)) {
+  if (detail::consecutive(run)) {
     prefetch_range(x, token_range{run.front(), run.back() + 1});
     return;
   }
@@ -106,51 +95,25 @@ inline void prefetch_tokens(const T* x, std::span<const token_id> run) noexcept 
   }
 }
 
-/// The fused NLL of one row whose set is N = C(u) ∩ N(t), given as the
-/// ascending tokens `run` (`row_sets::candidates_in`): the cost grows with
-/// |N|, not with the row's length (plus the gradient's zero fill). When N is
-/// a run of consecutive tokens (a sibling group, or C(u) = every token) the
-/// unmasked row kernels work on it in place; otherwise N's logits are
-/// gathered into scratch, the same kernels run on them, and the gradient is
-/// scattered back. Same formulas as `block_nll_row` with N's mask: tokens
-/// outside N get a zero gradient; MaxSup's argmax is still N's lowest token
-/// of the maximum (the gathered order is the token order).
+/// The fused NLL of one row whose set is N = C(u) ∩ N(t), the ascending
+/// tokens `run` (`row_sets::candidates_in`): `detail::candidate_set_nll`
+/// (in place for consecutive tokens, gathered otherwise) over this backend's
+/// row kernels, in registers for sets of up to `nll_register_packets` packets.
 template <class T>
 nll_row_result<T> candidate_nll_row(const T* z, T* grad, std::size_t tokens, std::span<const token_id> run,
                                     token_id target, T weight, nll_regulariser regulariser, T epsilon, bool row_is_zero,
                                     scratch& work) noexcept {
-  constexpr std::size_t register_tokens = nll_register_packets * lanes<T>;
-  const auto k = static_cast<std::uint32_t>(run.size());
-  if (k == 0) {  // no mass (a target outside C(u) is refused before the kernels)
-    if (grad != nullptr && !row_is_zero) std::fill(grad, grad + tokens, T(0));
-    return {weight == T(0) ? T(0) : weight * std::numeric_limits<T>::infinity(), minus_infinity<T>};
-  }
-  if (consecutive(run)) {
-    const token_range set{run.front(), run.front() + k};
-    if (grad != nullptr && k <= register_tokens) {
-      return block_nll_row_in_registers(z, grad, static_cast<std::uint32_t>(tokens), set, target, weight, regulariser,
-                                        epsilon, row_is_zero);
+  const auto row_nll = [&](const T* x, T* gradient, std::size_t length, std::uint32_t begin, std::uint32_t end,
+                           token_id t) {
+    const token_range set{begin, end};
+    if (set.size() <= nll_register_packets * lanes<T>) {  // writes only the set: the caller zeroes the rest
+      return block_nll_row_in_registers(x, gradient, static_cast<std::uint32_t>(length), set, t, weight, regulariser,
+                                        epsilon, true);
     }
-    T* exps = grad != nullptr ? grad : work.values<T>(tokens);  // without a gradient output: scratch
-    const auto result = block_nll_row(z, exps, set, target, weight, nullptr, regulariser, epsilon);
-    if (grad != nullptr) zero_outside(grad, tokens, set, row_is_zero);
-    return result;
-  }
-  // Gather (before the gradient, which may be the logits, is written), run, scatter.
-  T* gathered = work.values<T>(2 * std::size_t{k});
-  T* gathered_grad = gathered + k;
-  for (std::uint32_t i = 0; i < k; ++i) gathered[i] = z[run[i]];
-  const auto position = static_cast<std::uint32_t>(std::lower_bound(run.begin(), run.end(), target) - run.begin());
-  const token_range all{0, k};
-  const nll_row_result<T> result =
-      k <= register_tokens
-          ? block_nll_row_in_registers(gathered, gathered_grad, k, all, position, weight, regulariser, epsilon, false)
-          : block_nll_row(gathered, gathered_grad, all, position, weight, nullptr, regulariser, epsilon);
-  if (grad != nullptr) {
-    if (!row_is_zero) std::fill(grad, grad + tokens, T(0));
-    for (std::uint32_t i = 0; i < k; ++i) grad[run[i]] = gathered_grad[i];
-  }
-  return result;
+    return block_nll_row(x, gradient, set, t, weight, nullptr, regulariser, epsilon);
+  };
+  return detail::candidate_set_nll(z, grad, tokens, run, target, weight, row_is_zero, work.values<T>(2 * run.size()),
+                                   row_nll);
 }
 
 [[nodiscard]] inline nll_regulariser to_row_regulariser(regularizer_kind kind) noexcept {

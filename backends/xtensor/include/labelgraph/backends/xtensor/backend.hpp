@@ -20,6 +20,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "labelgraph/backend/candidate_nll.hpp"
 #include "labelgraph/backend/kernels.hpp"
 #include "labelgraph/backends/xtensor/row_kernels.hpp"
 #include "labelgraph/ops/mask.hpp"
@@ -167,7 +168,8 @@ void block_log_softmax_backward_kernel(const xtensor& /*backend*/, const normali
   }
 }
 
-/// Fused NLL forward + gradient; batch total by `detail::chunked_total`.
+/// Fused NLL forward + gradient (with C(u) lists over C(u) ∩ N(t) only:
+/// `detail::candidate_set_nll`); batch total by `detail::chunked_total`.
 template <class T>
 void block_nll_kernel(const xtensor& /*backend*/, const normalization_spec& spec, const regularizer& reg,
                       const block_nll_tensors<T>& t) noexcept {
@@ -187,8 +189,22 @@ void block_nll_kernel(const xtensor& /*backend*/, const normalization_spec& spec
       continue;
     }
     const auto [first, last] = sets.set_of(target);
-    T* exps = grad != nullptr ? grad : xtensor_detail::scratch<T>(tokens);
     const T weight = t.weights.empty() ? T(1) : t.weights(r);
+    if (spec.mask.kind == mask_kind::candidates) {  // O(|C(u) ∩ N(t)|), see labelgraph/backend/candidate_nll.hpp
+      const auto run = detail::candidates_in(spec.layout, spec.mask.nodes(r), static_cast<std::uint32_t>(first),
+                                             static_cast<std::uint32_t>(last));
+      const auto row_nll = [&](const T* x, T* gradient, std::size_t length, std::uint32_t begin, std::uint32_t end,
+                               token_id set_target) {
+        return xtensor_detail::block_nll_row(x, gradient, length, begin, end, set_target, weight, nullptr, regulariser,
+                                             epsilon);
+      };
+      const auto result = detail::candidate_set_nll(t.logits.row(r), grad, tokens, run, target, weight, false,
+                                                    xtensor_detail::scratch<T>(2 * run.size()), row_nll);
+      t.loss(r) = result.loss;
+      if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
+      continue;
+    }
+    T* exps = grad != nullptr ? grad : xtensor_detail::scratch<T>(tokens);
     const auto result = xtensor_detail::block_nll_row(t.logits.row(r), exps, tokens, first, last, target, weight,
                                                       sets.allowed(r), regulariser, epsilon);
     t.loss(r) = result.loss;
