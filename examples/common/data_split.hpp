@@ -94,9 +94,9 @@ private:
   std::uint64_t pass_ = 0;
 };
 
-/// The batches of a two-pool run: each step draws `a_count()` items from pool
-/// A and `b_count()` from pool B (a `b_share` of the batch; none when B is
-/// empty), each pool from its own `shuffled_stream`. `who` names the trainer
+/// The batches of a two-pool run: each step draws a (1 − `b_share`) part of
+/// the batch from pool A and the rest from pool B (none when B is empty),
+/// each pool from its own `shuffled_stream`. `who` names the trainer
 /// in errors.
 template <class Item>
 class two_pool_batches {
@@ -111,10 +111,6 @@ public:
     if (b_count_ >= batch) LABELGRAPH_THROW(argument_error(who + ": --b-share leaves no room for pool A in a batch"));
     a_count_ = batch - b_count_;
   }
-  /// Items per batch from pool A.
-  [[nodiscard]] std::size_t a_count() const noexcept { return a_count_; }
-  /// Items per batch from pool B.
-  [[nodiscard]] std::size_t b_count() const noexcept { return b_count_; }
   /// Replaces `batch` with the items of step `step`: A's first, then B's.
   void draw(std::uint64_t step, std::vector<Item>& batch) {
     batch.clear();

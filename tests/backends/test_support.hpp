@@ -65,7 +65,8 @@ public:
       if (list.empty()) list.push_back(static_cast<token_id>(rng() % tokens));
     }
     // Every third list is a run of consecutive tokens (a sibling group, or
-    // all tokens): the cpu backend takes another path for those.
+    // all tokens): the fused NLL of the cpu and xtensor backends works on
+    // those in place and gathers the others (backend/candidate_nll.hpp).
     for (std::size_t u = 2; u < candidates.size(); u += 3) {
       std::vector<token_id>& list = candidates[u];
       const token_id first = list.front(), last = list.back();
