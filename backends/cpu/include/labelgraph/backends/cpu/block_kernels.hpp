@@ -244,35 +244,66 @@ namespace cpu_detail {
 /// L3 of the machines we measure is 32 MiB, and a tensor that does not fit
 /// gains nothing from ordinary stores but pays their read for ownership.
 inline constexpr std::size_t streaming_gradient_bytes = std::size_t{32} << 20;
-/// ... and only when each row is at least this long (see `stream_gradient`).
+/// ... and only when each row is at least this long (see `gradient_fill`).
 inline constexpr std::size_t streaming_row_bytes = std::size_t{16} << 10;
 
 /// How many rows ahead the fused NLL prefetches the logits of the target's set.
 inline constexpr std::size_t nll_prefetch_rows = 8;
 
-/// True when the fused NLL should zero each row block of the gradient with
-/// non-temporal stores before it writes the target sets: a large gradient
-/// with contiguous rows that is not the logits tensor itself (in place, the
-/// zeros would overwrite logits not yet read). One streamed fill per block,
-/// not per row (streaming the lines around each set of short rows was
-/// measured 2.8x slower than ordinary stores), and only for long rows: on
-/// rows of 1 KiB (mix256) the streamed block plus the sets' lines read back
-/// for ownership was 1.5x slower than ordinary stores, on rows of 128 KiB
-/// (wordnet) 1.6x faster.
+/// How the fused NLL writes the gradient, which is zero outside each row's
+/// set N(t). Chosen per call from the gradient's shape (a function of the
+/// shape and the pointers only: results do not depend on it).
+enum class gradient_fill : std::uint8_t {
+  /// Each row zeroed around its set with ordinary stores: the gradient is
+  /// the logits tensor (in place: zeros would overwrite logits not yet read),
+  /// or its rows are not contiguous.
+  per_row,
+  /// Each row block zeroed first in one fill, then only the sets written: a
+  /// gradient that fits the cache (mix1k, 16 MiB: 1.6x faster than per row,
+  /// whose short fills around the set run at a fraction of `memset`'s speed).
+  block,
+  /// The same fill with non-temporal stores: a gradient of at least
+  /// `streaming_gradient_bytes` with rows of at least `streaming_row_bytes`
+  /// (wordnet, 128 KiB rows: 1.6x faster than ordinary stores). On short
+  /// rows a set's lines are read back for ownership right after the
+  /// streamed fill: 1.5x slower than ordinary stores on the 1 KiB rows of
+  /// mix256, and streaming each whole row instead, its set's lines
+  /// assembled in a buffer so that no line is written twice, was 1.5x
+  /// slower too (A/B on mix256, 1 thread): short rows take `block`.
+  streamed_block,
+};
+
 template <class T>
-[[nodiscard]] bool stream_gradient(const block_nll_tensors<T>& t) noexcept {
+[[nodiscard]] gradient_fill choose_gradient_fill(const block_nll_tensors<T>& t) noexcept {
   const tensor_view<T, 2>& grad = t.grad_logits;
-  return !grad.empty() && grad.extent(0) * grad.extent(1) * sizeof(T) >= streaming_gradient_bytes &&
-         grad.extent(1) * sizeof(T) >= streaming_row_bytes &&
-         grad.stride(0) == grad.extent(1) && static_cast<const void*>(grad.data()) != static_cast<const void*>(t.logits.data());
+  if (grad.empty() || grad.stride(0) != grad.extent(1) ||
+      static_cast<const void*>(grad.data()) == static_cast<const void*>(t.logits.data())) {
+    return gradient_fill::per_row;
+  }
+  const std::size_t row_bytes = grad.extent(1) * sizeof(T);
+  const bool large = grad.extent(0) * row_bytes >= streaming_gradient_bytes && row_bytes >= streaming_row_bytes;
+  return large ? gradient_fill::streamed_block : gradient_fill::block;
+}
+
+/// Prefetches the logits of the target's set of `row` (and the gradient's,
+/// when the block's fill streamed them out of the cache). Always inlined: GCC
+/// finds a function whose only effect is a prefetch pure, and drops the call.
+template <class T>
+[[gnu::always_inline]] inline void prefetch_target_set(const block_nll_tensors<T>& t, const row_sets& sets, std::size_t row,
+                                                       bool gradient) noexcept {
+  const token_id target = t.targets(row);
+  if (target == no_token) return;
+  prefetch_range(t.logits.row(row), sets.set_of(target));
+  if (gradient) prefetch_range(static_cast<const T*>(t.grad_logits.row(row)), sets.set_of(target));
 }
 
 }  // namespace cpu_detail
 
 /// Fused NLL forward + gradient, one pass over each row's set N(t)
-/// (`block_nll_row`; with C(u) lists `candidate_nll_row`, O(|N(t)|)); the
+/// (`block_nll_row`, or `block_nll_row_in_registers` for sets of up to 4
+/// packets; with C(u) lists `candidate_nll_row`, O(|N(t)|)); the
 /// batch total by `detail::chunked_total`. The gradient is zero outside N(t):
-/// it is written at memory speed (`cpu_detail::zero_outside`).
+/// how those zeros are written is `cpu_detail::gradient_fill`.
 template <class T>
 void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const regularizer& reg,
                       const block_nll_tensors<T>& t) noexcept {
@@ -281,52 +312,52 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
   const cpu_detail::row_sets sets(spec, tokens);
   const cpu_detail::nll_regulariser regulariser = cpu_detail::to_row_regulariser(reg.kind);
   const T epsilon = static_cast<T>(reg.epsilon);
-  const bool streaming = cpu_detail::stream_gradient(t);
-  // The target's set of the row 8 ahead is prefetched; rows with C(u) lists
-  // are not (measured 10-35% slower with their candidates' lines prefetched).
+  using cpu_detail::gradient_fill;
+  const gradient_fill fill = cpu_detail::choose_gradient_fill(t);
+  const bool zero_blocks = fill != gradient_fill::per_row;
+  // The target's set of the row 8 ahead is prefetched, across block ends (a
+  // block of mix1k is 16 rows: half its rows went unprefetched when the
+  // distance stopped at the block's end); rows with C(u) lists are not
+  // (measured 10-35% slower with their candidates' lines prefetched).
   const bool prefetch = !sets.candidate_lists();
   backend.for_row_blocks(rows, tokens, [&](std::size_t first, std::size_t last, cpu_detail::scratch& work) {
-    if (streaming) {  // the block's rows are contiguous: one streamed fill, then only the sets are written
-      cpu_detail::zero_range(t.grad_logits.row(first), (last - first) * tokens, true);
-      cpu_detail::stream_fence();
+    const auto keep = [&](std::size_t row, const cpu_detail::nll_row_result<T>& result) {
+      t.loss(row) = result.loss;
+      if (!t.log_normalizer.empty()) t.log_normalizer(row) = result.lse;
+    };
+    if (zero_blocks) {  // the block's rows are contiguous: one fill, then only the sets are written
+      cpu_detail::zero_range(t.grad_logits.row(first), (last - first) * tokens, fill == gradient_fill::streamed_block);
+      if (fill == gradient_fill::streamed_block) cpu_detail::stream_fence();
     }
     for (std::size_t r = first; r < last; ++r) {
-      if (prefetch && r + cpu_detail::nll_prefetch_rows < last && t.targets(r + cpu_detail::nll_prefetch_rows) != no_token) {
+      if (prefetch && r + cpu_detail::nll_prefetch_rows < rows) {
         const std::size_t ahead = r + cpu_detail::nll_prefetch_rows;
-        cpu_detail::prefetch_range(t.logits.row(ahead), sets.set_of(t.targets(ahead)));
-        if (streaming) cpu_detail::prefetch_range(static_cast<const T*>(t.grad_logits.row(ahead)), sets.set_of(t.targets(ahead)));
+        cpu_detail::prefetch_target_set(t, sets, ahead, fill == gradient_fill::streamed_block && ahead < last);
       }
       const token_id target = t.targets(r);
       T* grad = t.grad_logits.empty() ? nullptr : t.grad_logits.row(r);
       if (target == no_token) {
-        t.loss(r) = T(0);
-        if (!t.log_normalizer.empty()) t.log_normalizer(r) = T(0);
-        if (grad != nullptr && !streaming) std::fill(grad, grad + tokens, T(0));
+        keep(r, {T(0), T(0)});
+        if (grad != nullptr && !zero_blocks) std::fill(grad, grad + tokens, T(0));
         continue;
       }
       const cpu_detail::token_range set = sets.set_of(target);
       const T weight = t.weights.empty() ? T(1) : t.weights(r);
       if (sets.candidate_lists()) {
-        const auto result = cpu_detail::candidate_nll_row(t.logits.row(r), grad, tokens, sets.candidates_in(r, set), target,
-                                                          weight, regulariser, epsilon, streaming, work);
-        t.loss(r) = result.loss;
-        if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
+        keep(r, cpu_detail::candidate_nll_row(t.logits.row(r), grad, tokens, sets.candidates_in(r, set), target, weight,
+                                              regulariser, epsilon, zero_blocks, work));
         continue;
       }
       const std::uint8_t* allowed = sets.allowed(r, work);
       if (grad != nullptr && allowed == nullptr && set.size() <= cpu_detail::nll_register_packets * cpu_detail::lanes<T>) {
-        const auto result = cpu_detail::block_nll_row_in_registers(t.logits.row(r), grad, static_cast<std::uint32_t>(tokens),
-                                                                 set, target, weight, regulariser, epsilon, streaming);
-        t.loss(r) = result.loss;
-        if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
+        keep(r, cpu_detail::block_nll_row_in_registers(t.logits.row(r), grad, static_cast<std::uint32_t>(tokens), set, target,
+                                                       weight, regulariser, epsilon, zero_blocks));
         continue;
       }
       // Without a gradient output the exps go to a scratch row.
       T* exps = grad != nullptr ? grad : work.values<T>(tokens);
-      const auto result = cpu_detail::block_nll_row(t.logits.row(r), exps, set, target, weight, allowed, regulariser, epsilon);
-      t.loss(r) = result.loss;
-      if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
-      if (grad != nullptr) cpu_detail::zero_outside(grad, tokens, set, streaming);
+      keep(r, cpu_detail::block_nll_row(t.logits.row(r), exps, set, target, weight, allowed, regulariser, epsilon));
+      if (grad != nullptr) cpu_detail::zero_outside(grad, tokens, set, zero_blocks);
     }
   });
   if (!t.total.empty()) t.total(0) = static_cast<T>(detail::chunked_total(tensor_view<const T, 1>(t.loss)));

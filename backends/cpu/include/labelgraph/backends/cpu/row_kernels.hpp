@@ -471,8 +471,9 @@ inline void zero_outside(T* row, std::size_t tokens, token_range keep, bool row_
 /// Asks for the cache lines of z[range] ahead of their use. The fused NLL reads
 /// a few tokens at a random place of each row: the hardware prefetcher cannot
 /// guess them, and without this every row waits for one memory access.
+/// Always inlined: a call whose only effect is a prefetch is dropped by GCC.
 template <class T>
-inline void prefetch_range(const T* z, token_range range) noexcept {
+[[gnu::always_inline]] inline void prefetch_range(const T* z, token_range range) noexcept {
 #if defined(__GNUC__)
   for (std::uint32_t v = range.begin; v < range.end; v += static_cast<std::uint32_t>(line_elements<T>)) __builtin_prefetch(z + v);
   if (range.size() != 0) __builtin_prefetch(z + range.end - 1);
@@ -556,6 +557,17 @@ inline nll_row_result<T> block_nll_row_in_registers(const T* z, T* grad, std::ui
   const P scale = ei::pset1<P>(weight * inverse_or_zero(sum));
   const P offset = ei::pset1<P>(weight * spread);
   for (std::uint32_t i = 0; i < packets; ++i) x[i] = ei::pselect(inside[i], ei::psub(ei::pmul(x[i], scale), offset), zero);
+  // The one-hot terms go in before the store: a scalar read-modify-write of
+  // a just-stored lane waits for the (masked) store to retire.
+  const auto subtract_at = [&](std::uint32_t token, T value) {
+    const P at = ei::pset1<P>(static_cast<T>(token - range.begin));
+    for (std::uint32_t i = 0; i < packets; ++i) {
+      const P lane = ei::pcmp_eq(ei::plset<P>(static_cast<T>(i * W)), at);
+      x[i] = ei::psub(x[i], ei::pselect(lane, ei::pset1<P>(value), zero));
+    }
+  };
+  subtract_at(target, weight * target_pull);
+  if (regulariser == nll_regulariser::max_suppression) subtract_at(argmax, -(weight * epsilon));
   // The set is in registers now: zeroing the row is safe even in place.
   zero_outside(grad, tokens, range, row_is_zero);
   // Only the set's own elements are stored: a whole last packet would also
@@ -569,8 +581,6 @@ inline nll_row_result<T> block_nll_row_in_registers(const T* z, T* grad, std::ui
       store_first_lanes(grad + first, x[i], range.end - first);
     }
   }
-  grad[target] -= weight * target_pull;
-  if (regulariser == nll_regulariser::max_suppression) grad[argmax] += weight * epsilon;
   return {weight == T(0) ? T(0) : weight * loss, lse};
 }
 
