@@ -122,6 +122,37 @@ inline void range_shift(const T* z, T* out, T shift, token_range range, const st
   }
 }
 
+/// out[v] = exp(z[v] − shift) over a range, and the sum of out over it: one
+/// pass for what `range_shift`, `exp_array` and `range_sum` do in three, with
+/// the same packets and summation order (bitwise the same). `out` may be `z`.
+template <class T>
+inline T range_exp_sum(const T* z, T* out, T shift, token_range range) noexcept {
+  constexpr std::uint32_t W = lanes<T>;
+  const packet<T> s = ei::pset1<packet<T>>(shift);
+  std::uint32_t v = range.begin;
+  T total = 0;
+  if (range.size() >= W) {
+    packet<T> acc = ei::pzero(s);
+    for (; v + W <= range.end; v += W) {
+      const packet<T> e = exp_packet(ei::psub(ei::ploadu<packet<T>>(z + v), s));
+      ei::pstoreu(out + v, e);
+      acc = ei::padd(acc, e);
+    }
+    total = ei::predux(acc);
+  }
+  if (v < range.end) {  // the tail through one buffered packet, as `exp_array` does it
+    alignas(64) T buffer[W] = {};
+    const std::uint32_t n = range.end - v;
+    for (std::uint32_t k = 0; k < n; ++k) buffer[k] = z[v + k] - shift;
+    ei::pstore(buffer, exp_packet(ei::pload<packet<T>>(buffer)));
+    for (std::uint32_t k = 0; k < n; ++k) {
+      out[v + k] = buffer[k];
+      total += buffer[k];
+    }
+  }
+  return total;
+}
+
 /// x[v] *= factor over a range.
 template <class T>
 inline void range_scale(T* x, T factor, token_range range) noexcept {
@@ -401,9 +432,14 @@ inline nll_row_result<T> block_nll_row(const T* z, T* grad, token_range range,
   if (max == minus_infinity<T>) return nll_of_set_without_maximum(z, grad, range, weight, allowed);
   // Pass 2: e = exp(z − m) into the gradient row (N's logits are no longer needed).
   const T shift = group_shift(max);
-  range_shift(z, grad, shift, range, allowed);
-  exp_array(grad + range.begin, grad + range.begin, range.size());
-  const T sum = range_sum(grad, range);
+  T sum;
+  if (allowed == nullptr) {
+    sum = range_exp_sum(z, grad, shift, range);
+  } else {
+    range_shift(z, grad, shift, range, allowed);
+    exp_array(grad + range.begin, grad + range.begin, range.size());
+    sum = range_sum(grad, range);
+  }
   const T lse = shift + std::log(sum);
   // Pass 3: gradient on N, zeros elsewhere.
   const T inverse = inverse_or_zero(sum);

@@ -128,13 +128,9 @@ template <class T>
 inline void normalise_row_group(const T* z, T* y, token_range range, tile_output output, T* work) noexcept {
   const T shift = group_shift(range_max(z, range, nullptr));
   if (output == tile_output::probabilities) {
-    range_shift(z, y, shift, range, nullptr);
-    exp_array(y + range.begin, y + range.begin, range.size());
-    range_scale(y, inverse_or_zero(range_sum(y, range)), range);
+    range_scale(y, inverse_or_zero(range_exp_sum(z, y, shift, range)), range);
   } else {
-    range_shift(z, work, shift, range, nullptr);
-    exp_array(work + range.begin, work + range.begin, range.size());
-    const T sum = range_sum(work, range);
+    const T sum = range_exp_sum(z, work, shift, range);
     if (sum == T(0)) {
       std::fill(y + range.begin, y + range.end, minus_infinity<T>);
     } else {
