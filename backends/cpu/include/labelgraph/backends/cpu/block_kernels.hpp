@@ -291,16 +291,16 @@ template <class T>
   return sets.groups() > 1 ? gradient_fill::block : gradient_fill::per_row;
 }
 
-/// Prefetches the logits of the target's set of `row` (and the gradient's,
-/// when the block's fill streamed them out of the cache). Always inlined: GCC
-/// finds a function whose only effect is a prefetch pure, and drops the call.
+/// Prefetches the logits of the target's set of `row`. (Not the gradient's
+/// lines after a streamed fill: a streamed block holds at most 8 rows of
+/// 16 KiB, so the row 8 ahead is never in the block just zeroed.) Always
+/// inlined: GCC finds a function whose only effect is a prefetch pure, and
+/// drops the call.
 template <class T>
-[[gnu::always_inline]] inline void prefetch_target_set(const block_nll_tensors<T>& t, const row_sets& sets, std::size_t row,
-                                                       bool gradient) noexcept {
+[[gnu::always_inline]] inline void prefetch_target_set(const block_nll_tensors<T>& t, const row_sets& sets,
+                                                       std::size_t row) noexcept {
   const token_id target = t.targets(row);
-  if (target == no_token) return;
-  prefetch_range(t.logits.row(row), sets.set_of(target));
-  if (gradient) prefetch_range(static_cast<const T*>(t.grad_logits.row(row)), sets.set_of(target));
+  if (target != no_token) prefetch_range(t.logits.row(row), sets.set_of(target));
 }
 
 }  // namespace cpu_detail
@@ -337,8 +337,7 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
     }
     for (std::size_t r = first; r < last; ++r) {
       if (prefetch && r + cpu_detail::nll_prefetch_rows < rows) {
-        const std::size_t ahead = r + cpu_detail::nll_prefetch_rows;
-        cpu_detail::prefetch_target_set(t, sets, ahead, fill == gradient_fill::streamed_block && ahead < last);
+        cpu_detail::prefetch_target_set(t, sets, r + cpu_detail::nll_prefetch_rows);
       }
       const token_id target = t.targets(r);
       T* grad = t.grad_logits.empty() ? nullptr : t.grad_logits.row(r);
