@@ -184,27 +184,38 @@ void register_softmax_forms(problem& p) {
   })->UseRealTime();
 }
 
-/// exp over 4096 floats (L1-resident): the cpu backend's `exp_packet` against Eigen's `pexp`.
-void register_exp() {
-  static std::vector<float> x(4096), y(4096);
-  for (std::size_t i = 0; i < x.size(); ++i) x[i] = -static_cast<float>(i % 97) * 0.25f;
+/// A packet function over 4096 floats (L1-resident), items/s = values/s.
+template <class PacketFunction>
+void register_packet_function(const std::string& name, const std::vector<float>& x, PacketFunction f) {
   namespace ei = Eigen::internal;
   using packet = lg::backends::cpu_detail::packet<float>;
   constexpr std::size_t W = lg::backends::cpu_detail::lanes<float>;
-  benchmark::RegisterBenchmark("exp/labelgraph_exp_packet/threads:1/4096", [](benchmark::State& state) {
+  benchmark::RegisterBenchmark(name.c_str(), [&x, f](benchmark::State& state) {
+    std::vector<float> y(x.size());
     for (auto _ : state) {
-      for (std::size_t i = 0; i < x.size(); i += W) ei::pstoreu(y.data() + i, lg::backends::cpu_detail::exp_packet(ei::ploadu<packet>(x.data() + i)));
+      for (std::size_t i = 0; i < x.size(); i += W) ei::pstoreu(y.data() + i, f(ei::ploadu<packet>(x.data() + i)));
       benchmark::ClobberMemory();
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
   });
-  benchmark::RegisterBenchmark("exp/eigen_pexp/threads:1/4096", [](benchmark::State& state) {
-    for (auto _ : state) {
-      for (std::size_t i = 0; i < x.size(); i += W) ei::pstoreu(y.data() + i, ei::pexp(ei::ploadu<packet>(x.data() + i)));
-      benchmark::ClobberMemory();
-    }
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
-  });
+}
+
+/// The cpu backend's `exp_packet` and `log_packet` against Eigen's `pexp` and
+/// `plog`, on the arguments the kernels give them (exp: shifted logits <= 0;
+/// log: sums of a group's exps, in [1, group size]).
+void register_vector_math() {
+  namespace ei = Eigen::internal;
+  namespace cd = lg::backends::cpu_detail;
+  using packet = cd::packet<float>;
+  static std::vector<float> exp_arguments(4096), log_arguments(4096);
+  for (std::size_t i = 0; i < 4096; ++i) {
+    exp_arguments[i] = -static_cast<float>(i % 97) * 0.25f;
+    log_arguments[i] = 1.0f + static_cast<float>(i % 97) * 0.25f;
+  }
+  register_packet_function("exp/labelgraph_exp_packet/threads:1/4096", exp_arguments, [](const packet& x) { return cd::exp_packet(x); });
+  register_packet_function("exp/eigen_pexp/threads:1/4096", exp_arguments, [](const packet& x) { return ei::pexp(x); });
+  register_packet_function("log/labelgraph_log_packet/threads:1/4096", log_arguments, [](const packet& x) { return cd::log_packet(x); });
+  register_packet_function("log/eigen_plog/threads:1/4096", log_arguments, [](const packet& x) { return ei::plog(x); });
 }
 
 }  // namespace
@@ -215,7 +226,7 @@ int main(int argc, char** argv) {
   problems.reserve(shapes.size());
   for (const auto& shape : shapes) problems.emplace_back(shape);
 
-  register_exp();
+  register_vector_math();
   for (auto& p : problems) {
     for (int threads : {1, 2}) register_copy(threads, p);
     for (int threads : {1, 2}) register_zero_fill(threads, p);

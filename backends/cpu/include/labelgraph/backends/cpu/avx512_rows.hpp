@@ -169,7 +169,7 @@ inline void normalise_window(const float* z, float* y, const packed_window& w, t
     result = _mm512_mul_ps(e, inverse_or_zero(sum));
   } else {
     const __m512 empty = _mm512_setzero_ps();
-    result = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(sum, empty, _CMP_EQ_OQ), _mm512_sub_ps(shifted, ei::plog(sum)), minus_inf());
+    result = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(sum, empty, _CMP_EQ_OQ), _mm512_sub_ps(shifted, log_packet(sum)), minus_inf());
   }
   _mm512_mask_storeu_ps(y + w.begin, w.lanes, result);
 }

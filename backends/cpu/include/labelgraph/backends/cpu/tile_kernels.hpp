@@ -114,7 +114,7 @@ inline void normalise_tile_group(T* tile, std::uint32_t begin, std::uint32_t end
     // (z − m) − log s, in this order: z − (m + log s) would round log s away
     // next to a large m (the log-probability of the top token is −log s).
     const P empty = ei::pcmp_eq(sum, zero);
-    const P log_sum = ei::plog(sum);
+    const P log_sum = log_packet(sum);
     for (std::uint32_t k = begin; k < end; ++k) {
       const P value = ei::psub(ei::psub(ei::ploadu<P>(tile + k * W), shift), log_sum);
       ei::pstoreu(tile + k * W, ei::pselect(empty, minus_inf, value));
