@@ -26,11 +26,14 @@ from conan.tools.files import load
 
 required_conan_version = ">=2.0"
 
-# backend option -> (CMake packages it needs, Conan requirements)
+# backend option -> (CMake packages it needs, Conan requirements). A package
+# may serve several backends (oneTBB: cpu and xtensor): it is required when any
+# of them is on and ignored only when all of them are off.
 BACKENDS = {
     "cpu": (("TBB", "Eigen3"), ("onetbb/[>=2021.7 <2022]", "eigen/3.4.0")),
     # The versions Debian 12 ships and the project is tested with.
-    "xtensor": (("xtensor", "xsimd"), ("xtensor/0.24.3", "xsimd/8.1.0")),
+    "xtensor": (("xtensor", "xsimd", "TBB"),
+                ("xtensor/0.24.3", "xsimd/8.1.0", "onetbb/[>=2021.7 <2022]")),
     # The CUDA toolkit comes from the system (it is no Conan package).
     "cuda": (("CUDAToolkit",), ()),
 }
@@ -65,10 +68,15 @@ class LabelgraphConan(ConanFile):
 
     def requirements(self):
         self.requires("nlohmann_json/[>=3.10 <4]", transitive_headers=True)
-        for backend, (_, requirements) in BACKENDS.items():
+        # Each requirement once, however many enabled backends share it
+        # (Conan rejects a duplicated requirement).
+        requirements = {}
+        for backend, (_, references) in BACKENDS.items():
             if self.options.get_safe(f"with_{backend}"):
-                for requirement in requirements:
-                    self.requires(requirement, transitive_headers=True, transitive_libs=True)
+                for reference in references:
+                    requirements.setdefault(reference.split("/")[0], reference)
+        for requirement in requirements.values():
+            self.requires(requirement, transitive_headers=True, transitive_libs=True)
 
     def package_id(self):
         self.info.clear()
@@ -87,11 +95,15 @@ class LabelgraphConan(ConanFile):
             "LABELGRAPH_BUILD_EXAMPLES": False,
             "LABELGRAPH_BUILD_DOCS": False,
         }
+        # A package shared by backends (TBB) is wanted when any of them is on.
+        wanted = {}
         for backend, (packages, _) in BACKENDS.items():
-            wanted = bool(self.options.get_safe(f"with_{backend}"))
+            enabled = bool(self.options.get_safe(f"with_{backend}"))
             for package in packages:
-                variables[f"CMAKE_REQUIRE_FIND_PACKAGE_{package}"] = wanted
-                variables[f"CMAKE_DISABLE_FIND_PACKAGE_{package}"] = not wanted
+                wanted[package] = wanted.get(package, False) or enabled
+        for package, required in wanted.items():
+            variables[f"CMAKE_REQUIRE_FIND_PACKAGE_{package}"] = required
+            variables[f"CMAKE_DISABLE_FIND_PACKAGE_{package}"] = not required
         return variables
 
     def generate(self):
@@ -132,7 +144,7 @@ class LabelgraphConan(ConanFile):
         core.libdirs = []
         component_requirements = {
             "cpu": ["onetbb::libtbb", "eigen::eigen"],
-            "xtensor": ["xtensor::xtensor", "xsimd::xsimd"],
+            "xtensor": ["xtensor::xtensor", "xsimd::xsimd", "onetbb::libtbb"],
             "cuda": [],
         }
         for backend, requirements in component_requirements.items():

@@ -160,7 +160,8 @@ void for_each_backend(Register&& add) {
   add("reference", lg::backends::reference{}, 1);
   add("cpu", lg::backends::cpu(1), 1);
   add("cpu", lg::backends::cpu(2), 2);
-  add("xtensor", lg::backends::xtensor{}, 1);
+  add("xtensor", lg::backends::xtensor(1), 1);
+  add("xtensor", lg::backends::xtensor(2), 2);
 }
 
 void register_benchmarks() {

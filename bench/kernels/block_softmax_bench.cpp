@@ -235,7 +235,7 @@ int main(int argc, char** argv) {
 #endif
     for (int threads : {1, 2}) register_ops("cpu/threads:" + std::to_string(threads), lg::backends::cpu(threads), p);
 #if defined(LABELGRAPH_BENCH_XTENSOR)
-    register_ops("xtensor/threads:1", lg::backends::xtensor{}, p);
+    for (int threads : {1, 2}) register_ops("xtensor/threads:" + std::to_string(threads), lg::backends::xtensor(threads), p);
 #endif
     register_softmax_forms(p);
   }

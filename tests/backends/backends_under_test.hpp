@@ -4,7 +4,7 @@
 /// against the reference, add one `#if __has_include` block below (and link
 /// its target in tests/backends/CMakeLists.txt); give it a
 /// `backend_instances` specialisation if one object is not enough (the cpu
-/// backend is tested with 1 and 2 threads).
+/// and xtensor backends are tested with 1 and 2 threads).
 
 #include <tuple>
 #include <vector>
@@ -42,14 +42,19 @@ struct backend_instances {
   static std::vector<Backend> make() { return {Backend{}}; }
 };
 
-#ifdef LABELGRAPH_TEST_CPU_BACKEND
-/// The cpu backend with one and with two threads.
-template <>
-struct backend_instances<labelgraph::backends::cpu> {
-  static std::vector<labelgraph::backends::cpu> make() {
-    return {labelgraph::backends::cpu(1), labelgraph::backends::cpu(2)};
-  }
+/// A backend on a oneTBB arena, with one and with two threads.
+template <class Backend>
+struct threaded_instances {
+  static std::vector<Backend> make() { return {Backend(1), Backend(2)}; }
 };
+
+#ifdef LABELGRAPH_TEST_CPU_BACKEND
+template <>
+struct backend_instances<labelgraph::backends::cpu> : threaded_instances<labelgraph::backends::cpu> {};
+#endif
+#ifdef LABELGRAPH_TEST_XTENSOR_BACKEND
+template <>
+struct backend_instances<labelgraph::backends::xtensor> : threaded_instances<labelgraph::backends::xtensor> {};
 #endif
 
 }  // namespace labelgraph::testing

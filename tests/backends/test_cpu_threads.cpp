@@ -1,7 +1,8 @@
 /// \file
-/// The cpu backend's determinism promise: every kernel gives bitwise equal
-/// results on 1 and on 2 threads (rows are split into blocks that depend on
-/// the shape only). The shapes have enough rows for several parallel blocks.
+/// The determinism promise of the threaded host backends (cpu, and xtensor
+/// where it is built): every kernel gives bitwise equal results on 1 and on 2
+/// threads (rows are split into blocks that depend on the shape only). The
+/// shapes have enough rows for several parallel blocks.
 
 #include <catch2/catch.hpp>
 
@@ -10,10 +11,15 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "labelgraph/backends/cpu.hpp"
 #include "labelgraph/ops/ops.hpp"
+#if __has_include("labelgraph/backends/xtensor.hpp")
+#include "labelgraph/backends/xtensor.hpp"
+#define LABELGRAPH_TEST_XTENSOR_THREADS 1
+#endif
 
 namespace {
 
@@ -69,10 +75,10 @@ bool bitwise_equal(const std::vector<T>& a, const std::vector<T>& b) {
 }
 
 /// Runs `op(backend, outputs...)` on 1 and 2 threads and compares the outputs bit for bit.
-template <class T, class Op>
+template <class T, class Backend = lg::backends::cpu, class Op>
 void check_same_bits(const Op& op, std::size_t outputs, std::size_t output_size) {
-  const lg::backends::cpu one(1);
-  const lg::backends::cpu two(2);
+  const Backend one(1);
+  const Backend two(2);
   REQUIRE(one.threads() == 1);
   REQUIRE(two.threads() == 2);
   std::vector<std::vector<T>> first(outputs, std::vector<T>(output_size));
@@ -84,10 +90,28 @@ void check_same_bits(const Op& op, std::size_t outputs, std::size_t output_size)
   }
 }
 
+/// A threaded backend and a value type.
+template <class B, class T>
+struct backend_and_type {
+  using backend = B;
+  using value = T;
+};
+
+using threaded_backends = std::tuple<backend_and_type<lg::backends::cpu, float>, backend_and_type<lg::backends::cpu, double>
+#ifdef LABELGRAPH_TEST_XTENSOR_THREADS
+                                     ,
+                                     backend_and_type<lg::backends::xtensor, float>,
+                                     backend_and_type<lg::backends::xtensor, double>
+#endif
+                                     >;
+
 }  // namespace
 
-TEMPLATE_TEST_CASE("cpu: block softmax family is bitwise equal on 1 and 2 threads", "[cpu][threads]", float, double) {
-  using T = TestType;
+TEMPLATE_LIST_TEST_CASE("block softmax family is bitwise equal on 1 and 2 threads", "[cpu][xtensor][threads]",
+                        threaded_backends) {
+  using T = typename TestType::value;
+  using Backend = typename TestType::backend;
+  INFO("backend " << Backend::name);
   const flat_layout layout = GENERATE(flat_layout(), flat_layout::tiny());
   const lg::layout_view view = layout.view();
   const std::size_t V = layout.tokens();
@@ -112,15 +136,14 @@ TEMPLATE_TEST_CASE("cpu: block softmax family is bitwise equal on 1 and 2 thread
   };
   for (const auto& [norm, mask] : settings) {
     INFO("normalization " << lg::to_string(norm) << ", mask kind " << static_cast<int>(mask.kind));
-    check_same_bits<T>(
-        [&](const lg::backends::cpu& backend, std::vector<std::vector<T>>& out) {
+    check_same_bits<T, Backend>(
+        [&](const Backend& backend, std::vector<std::vector<T>>& out) {
           const lg::tensor_view<T, 2> p(out[0].data(), {rows, V});
           const lg::tensor_view<T, 2> log_p(out[1].data(), {rows, V});
-          lg::block_softmax<lg::backends::cpu, T>(backend, view, z, p, norm, mask);
-          lg::block_log_softmax<lg::backends::cpu, T>(backend, view, z, log_p, norm, mask);
-          lg::block_softmax_backward<lg::backends::cpu, T>(backend, view, p, dy, {out[2].data(), {rows, V}}, norm, mask);
-          lg::block_log_softmax_backward<lg::backends::cpu, T>(backend, view, log_p, dy, {out[3].data(), {rows, V}}, norm,
-                                                               mask);
+          lg::block_softmax<Backend, T>(backend, view, z, p, norm, mask);
+          lg::block_log_softmax<Backend, T>(backend, view, z, log_p, norm, mask);
+          lg::block_softmax_backward<Backend, T>(backend, view, p, dy, {out[2].data(), {rows, V}}, norm, mask);
+          lg::block_log_softmax_backward<Backend, T>(backend, view, log_p, dy, {out[3].data(), {rows, V}}, norm, mask);
           // The outputs are real: each group of row 1 sums to 1 (a singleton is 1) unless masked.
           if (mask.kind == lg::mask_kind::none && norm == lg::normalization::block) {
             T first_group = 0;
@@ -132,9 +155,11 @@ TEMPLATE_TEST_CASE("cpu: block softmax family is bitwise equal on 1 and 2 thread
   }
 }
 
-TEMPLATE_TEST_CASE("cpu: fused NLL and its batch total are bitwise equal on 1 and 2 threads", "[cpu][threads]", float,
-                   double) {
-  using T = TestType;
+TEMPLATE_LIST_TEST_CASE("fused NLL and its batch total are bitwise equal on 1 and 2 threads", "[cpu][xtensor][threads]",
+                        threaded_backends) {
+  using T = typename TestType::value;
+  using Backend = typename TestType::backend;
+  INFO("backend " << Backend::name);
   const flat_layout layout;
   const lg::layout_view view = layout.view();
   const std::size_t V = layout.tokens();
@@ -149,8 +174,8 @@ TEMPLATE_TEST_CASE("cpu: fused NLL and its batch total are bitwise equal on 1 an
                                     lg::regularizer::max_suppression(0.2)}) {
     for (const lg::normalization norm : {lg::normalization::block, lg::normalization::full}) {
       INFO("regularizer " << static_cast<int>(reg.kind) << ", normalization " << lg::to_string(norm));
-      check_same_bits<T>(
-          [&](const lg::backends::cpu& backend, std::vector<std::vector<T>>& out) {
+      check_same_bits<T, Backend>(
+          [&](const Backend& backend, std::vector<std::vector<T>>& out) {
             lg::block_nll_tensors<T> t;
             t.logits = lg::tensor_view<const T, 2>(logits.data(), {rows, V});
             t.targets = lg::tensor_view<const lg::token_id, 1>(targets.data(), {rows});
@@ -159,7 +184,7 @@ TEMPLATE_TEST_CASE("cpu: fused NLL and its batch total are bitwise equal on 1 an
             t.grad_logits = lg::tensor_view<T, 2>(out[1].data(), {rows, V});
             t.log_normalizer = lg::tensor_view<T, 1>(out[2].data(), {rows});
             t.total = lg::tensor_view<T, 1>(out[3].data(), {1});
-            lg::block_nll<lg::backends::cpu, T>(backend, view, norm, lg::row_mask::all(), t, reg);
+            lg::block_nll<Backend, T>(backend, view, norm, lg::row_mask::all(), t, reg);
             CHECK(out[0][3] == T(0));  // row 3 is ignored
             CHECK(out[3][0] > T(0));
           },

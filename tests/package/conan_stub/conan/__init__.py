@@ -30,6 +30,12 @@ class ConanFile:
         self.commands_run = []
 
     def requires(self, reference, **traits):
+        # Conan 2 refuses a second requirement of the same package name.
+        from conan.errors import ConanException
+
+        name = reference.split("/")[0]
+        if any(declared.split("/")[0] == name for declared, _ in self.requirements_declared):
+            raise ConanException(f"Duplicated requirement: {reference}")
         self.requirements_declared.append((reference, traits))
 
     # Folders, as Conan 2 exposes them (absolute paths).

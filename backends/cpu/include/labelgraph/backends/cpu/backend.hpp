@@ -1,27 +1,19 @@
 #pragma once
 /// \file
 /// `labelgraph::backends::cpu`: host memory, a oneTBB task arena of a chosen
-/// size, per-thread scratch rows reused from call to call.
-///
-/// Rows are independent, so kernels split [0, rows) into fixed blocks whose
-/// size depends only on the shape (`rows_per_task`), never on the thread
-/// count: each row is computed by the same code whatever thread runs it, and
-/// results are bitwise equal for any number of threads.
+/// size, per-thread scratch rows reused from call to call. Kernels run over
+/// fixed row blocks (labelgraph/backend/row_blocks.hpp): results are bitwise
+/// equal for any number of threads.
 
-#include <tbb/blocked_range.h>
-#include <tbb/enumerable_thread_specific.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <string_view>
 #include <vector>
 
+#include "labelgraph/backend/row_blocks.hpp"
 #include "labelgraph/tensor/memory_space.hpp"
 
 namespace labelgraph::backends {
@@ -53,39 +45,8 @@ struct scratch {
   }
 };
 
-/// Rows per parallel task: about 64 KiB of logits, at least one row. A
-/// function of the shape only (determinism: never of the thread count).
-[[nodiscard]] inline std::size_t rows_per_task(std::size_t rows, std::size_t row_length) noexcept {
-  constexpr std::size_t elements_per_task = 16384;
-  const std::size_t per_task = std::max<std::size_t>(1, elements_per_task / std::max<std::size_t>(1, row_length));
-  return std::min(std::max<std::size_t>(1, rows), per_task);
-}
-
-// ThreadSanitizer annotations. Debian's oneTBB is not built with TSan, so TSan
-// does not see that a task's writes happen before `task_arena::execute`
-// returns (nor the caller's writes before the tasks start) and reports the
-// kernels' outputs as races. `for_row_blocks` states those two edges; without
-// `-fsanitize=thread` the functions are empty.
-#if defined(__SANITIZE_THREAD__)
-#define LABELGRAPH_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define LABELGRAPH_TSAN 1
-#endif
-#endif
-#ifdef LABELGRAPH_TSAN
-extern "C" void __tsan_acquire(void* address);
-extern "C" void __tsan_release(void* address);
-/// Acquire on `address` (after a release on it by another thread).
-inline void tsan_acquire(void* address) noexcept { __tsan_acquire(address); }
-/// Release on `address`.
-inline void tsan_release(void* address) noexcept { __tsan_release(address); }
-#else
-/// Without ThreadSanitizer: nothing.
-inline void tsan_acquire(void*) noexcept {}
-/// Without ThreadSanitizer: nothing.
-inline void tsan_release(void*) noexcept {}
-#endif
+/// Rows per parallel task (labelgraph/backend/row_blocks.hpp).
+using labelgraph::detail::rows_per_task;
 
 }  // namespace cpu_detail
 
@@ -105,12 +66,12 @@ public:
   /// As many threads as oneTBB sees cores.
   cpu() : cpu(tbb::task_arena::automatic) {}
   /// Exactly `threads` threads (>= 1; `tbb::task_arena::automatic` = all cores).
-  explicit cpu(int threads) : state_(std::make_shared<state>(threads)) {}
+  explicit cpu(int threads) : blocks_(threads) {}
 
   /// The number of threads kernels use.
-  [[nodiscard]] int threads() const { return state_->arena.max_concurrency(); }
+  [[nodiscard]] int threads() const { return blocks_.threads(); }
   /// The arena the kernels run in (shared by copies of this object).
-  [[nodiscard]] queue_type queue() const noexcept { return &state_->arena; }
+  [[nodiscard]] queue_type queue() const noexcept { return blocks_.arena(); }
   /// Kernels return when done: nothing is ever queued.
   void synchronize() const noexcept {}
 
@@ -139,31 +100,11 @@ public:
   /// [0, rows) in the arena (blocks: `cpu_detail::rows_per_task`).
   template <class Body>
   void for_row_blocks(std::size_t rows, std::size_t row_length, const Body& body) const {
-    if (rows == 0) return;
-    const std::size_t grain = cpu_detail::rows_per_task(rows, row_length);
-    state& shared = *state_;
-    char handoff = 0;  // the happens-before edges TSan cannot see inside an uninstrumented oneTBB
-    cpu_detail::tsan_release(&handoff);
-    shared.arena.execute([&] {
-      tbb::parallel_for(
-          tbb::blocked_range<std::size_t>(0, rows, grain),
-          [&](const tbb::blocked_range<std::size_t>& block) {
-            cpu_detail::tsan_acquire(&handoff);
-            body(block.begin(), block.end(), shared.scratch.local());
-            cpu_detail::tsan_release(&handoff);
-          },
-          tbb::simple_partitioner());
-    });
-    cpu_detail::tsan_acquire(&handoff);
+    blocks_.run(rows, row_length, body);
   }
 
 private:
-  struct state {
-    explicit state(int threads) : arena(threads) {}
-    tbb::task_arena arena;
-    tbb::enumerable_thread_specific<cpu_detail::scratch> scratch;
-  };
-  std::shared_ptr<state> state_;
+  detail::row_block_arena<cpu_detail::scratch> blocks_;
 };
 
 }  // namespace labelgraph::backends

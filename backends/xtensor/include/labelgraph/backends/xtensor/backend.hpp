@@ -1,8 +1,10 @@
 #pragma once
 /// \file
-/// `labelgraph::backends::xtensor`: host memory, single-threaded, kernels on
-/// xtensor views of the caller's memory (row_kernels.hpp). Scratch rows live
-/// in thread-local xtensor containers, grown to the largest row seen and
+/// `labelgraph::backends::xtensor`: host memory, kernels on xtensor views of
+/// the caller's memory (row_kernels.hpp), run over fixed row blocks on a
+/// oneTBB arena of a chosen size (labelgraph/backend/row_blocks.hpp: results
+/// bitwise equal for any number of threads). Scratch rows live in
+/// thread-local xtensor containers, grown to the largest row seen and
 /// reused: a steady-state call allocates nothing.
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -22,6 +24,7 @@
 
 #include "labelgraph/backend/candidate_nll.hpp"
 #include "labelgraph/backend/kernels.hpp"
+#include "labelgraph/backend/row_blocks.hpp"
 #include "labelgraph/backends/xtensor/row_kernels.hpp"
 #include "labelgraph/ops/mask.hpp"
 #include "labelgraph/tensor/memory_space.hpp"
@@ -29,18 +32,26 @@
 
 namespace labelgraph::backends {
 
-/// The xtensor + xsimd host backend (one thread).
-struct xtensor {
+/// The xtensor + xsimd host backend, on a oneTBB arena. Copies share the
+/// arena; one object may be used from several threads at once.
+class xtensor {
+public:
   /// Host memory: xtensor adapts the user's arrays in place.
   using memory_space = host_space;
-  /// Nothing to queue on: kernels run on the calling thread.
-  struct queue_type {};
+  /// Kernels run in this arena.
+  using queue_type = tbb::task_arena*;
   /// The backend's name in messages and benchmark labels.
   static constexpr std::string_view name = "xtensor";
 
-  /// The (empty) queue.
-  [[nodiscard]] queue_type queue() const noexcept { return {}; }
-  /// Kernels run synchronously: nothing to wait for.
+  /// As many threads as oneTBB sees cores.
+  xtensor() : xtensor(tbb::task_arena::automatic) {}
+  /// Exactly `threads` threads (>= 1; `tbb::task_arena::automatic` = all cores).
+  explicit xtensor(int threads) : blocks_(threads) {}
+  /// The number of threads kernels use.
+  [[nodiscard]] int threads() const { return blocks_.threads(); }
+  /// The arena the kernels run in (shared by copies of this object).
+  [[nodiscard]] queue_type queue() const noexcept { return blocks_.arena(); }
+  /// Kernels return when done: nothing is ever queued.
   void synchronize() const noexcept {}
 
   /// `n` uninitialised elements of host memory, 64-byte aligned.
@@ -63,6 +74,17 @@ struct xtensor {
   void copy_from_host(const T* host_from, T* to, std::size_t n) const {
     if (n != 0) std::memmove(to, host_from, n * sizeof(T));
   }
+
+  /// Runs `body(first_row, last_row)` over fixed blocks of [0, rows) in the arena.
+  template <class Body>
+  void for_row_blocks(std::size_t rows, std::size_t row_length, const Body& body) const {
+    blocks_.run(rows, row_length, [&](std::size_t first, std::size_t last, no_scratch&) { body(first, last); });
+  }
+
+private:
+  /// Scratch is thread-local (`xtensor_detail::scratch`): nothing per arena thread.
+  struct no_scratch {};
+  detail::row_block_arena<no_scratch> blocks_;
 };
 
 namespace xtensor_detail {
@@ -120,58 +142,67 @@ private:
 
 /// Block softmax of every row (`xtensor_detail::block_softmax_row`).
 template <class T>
-void block_softmax_kernel(const xtensor& /*backend*/, const normalization_spec& spec, tensor_view<const T, 2> logits,
+void block_softmax_kernel(const xtensor& backend, const normalization_spec& spec, tensor_view<const T, 2> logits,
                           tensor_view<T, 2> probabilities) noexcept {
   const xtensor_detail::row_sets sets(spec, logits.extent(1));
-  for (std::size_t r = 0; r < logits.extent(0); ++r) {
-    xtensor_detail::block_softmax_row(logits.row(r), probabilities.row(r), logits.extent(1), sets.offsets(), sets.groups(),
-                                      sets.allowed(r));
-  }
+  backend.for_row_blocks(logits.extent(0), logits.extent(1), [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r) {
+      xtensor_detail::block_softmax_row(logits.row(r), probabilities.row(r), logits.extent(1), sets.offsets(),
+                                        sets.groups(), sets.allowed(r));
+    }
+  });
 }
 
 /// Block log-softmax of every row.
 template <class T>
-void block_log_softmax_kernel(const xtensor& /*backend*/, const normalization_spec& spec, tensor_view<const T, 2> logits,
+void block_log_softmax_kernel(const xtensor& backend, const normalization_spec& spec, tensor_view<const T, 2> logits,
                               tensor_view<T, 2> log_probabilities) noexcept {
   const xtensor_detail::row_sets sets(spec, logits.extent(1));
-  T* work = xtensor_detail::scratch<T>(logits.extent(1) + sets.groups());
-  for (std::size_t r = 0; r < logits.extent(0); ++r) {
-    xtensor_detail::block_log_softmax_row(logits.row(r), log_probabilities.row(r), logits.extent(1), sets.offsets(),
-                                          sets.groups(), sets.allowed(r), work);
-  }
+  backend.for_row_blocks(logits.extent(0), logits.extent(1), [&](std::size_t first, std::size_t last) {
+    T* work = xtensor_detail::scratch<T>(logits.extent(1) + sets.groups());
+    for (std::size_t r = first; r < last; ++r) {
+      xtensor_detail::block_log_softmax_row(logits.row(r), log_probabilities.row(r), logits.extent(1), sets.offsets(),
+                                            sets.groups(), sets.allowed(r), work);
+    }
+  });
 }
 
 /// dz = y ⊙ (dy − Σ_N y·dy).
 template <class T>
-void block_softmax_backward_kernel(const xtensor& /*backend*/, const normalization_spec& spec,
+void block_softmax_backward_kernel(const xtensor& backend, const normalization_spec& spec,
                                    tensor_view<const T, 2> probabilities, tensor_view<const T, 2> grad_probabilities,
                                    tensor_view<T, 2> grad_logits) noexcept {
   const xtensor_detail::row_sets sets(spec, probabilities.extent(1));
-  for (std::size_t r = 0; r < probabilities.extent(0); ++r) {
-    xtensor_detail::block_softmax_backward_row(probabilities.row(r), grad_probabilities.row(r), grad_logits.row(r),
-                                               probabilities.extent(1), sets.offsets(), sets.groups(), sets.allowed(r));
-  }
+  backend.for_row_blocks(probabilities.extent(0), probabilities.extent(1), [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r) {
+      xtensor_detail::block_softmax_backward_row(probabilities.row(r), grad_probabilities.row(r), grad_logits.row(r),
+                                                 probabilities.extent(1), sets.offsets(), sets.groups(), sets.allowed(r));
+    }
+  });
 }
 
 /// dz = dy − p ⊙ Σ_N dy, p = exp(log y).
 template <class T>
-void block_log_softmax_backward_kernel(const xtensor& /*backend*/, const normalization_spec& spec,
+void block_log_softmax_backward_kernel(const xtensor& backend, const normalization_spec& spec,
                                        tensor_view<const T, 2> log_probabilities,
                                        tensor_view<const T, 2> grad_log_probabilities,
                                        tensor_view<T, 2> grad_logits) noexcept {
   const xtensor_detail::row_sets sets(spec, log_probabilities.extent(1));
-  T* work = xtensor_detail::scratch<T>(log_probabilities.extent(1));
-  for (std::size_t r = 0; r < log_probabilities.extent(0); ++r) {
-    xtensor_detail::block_log_softmax_backward_row(log_probabilities.row(r), grad_log_probabilities.row(r),
-                                                   grad_logits.row(r), log_probabilities.extent(1), sets.offsets(),
-                                                   sets.groups(), sets.allowed(r), work);
-  }
+  const std::size_t tokens = log_probabilities.extent(1);
+  backend.for_row_blocks(log_probabilities.extent(0), tokens, [&](std::size_t first, std::size_t last) {
+    T* work = xtensor_detail::scratch<T>(tokens);
+    for (std::size_t r = first; r < last; ++r) {
+      xtensor_detail::block_log_softmax_backward_row(log_probabilities.row(r), grad_log_probabilities.row(r),
+                                                     grad_logits.row(r), tokens, sets.offsets(), sets.groups(),
+                                                     sets.allowed(r), work);
+    }
+  });
 }
 
 /// Fused NLL forward + gradient (with C(u) lists over C(u) ∩ N(t) only:
 /// `detail::candidate_set_nll`); batch total by `detail::chunked_total`.
 template <class T>
-void block_nll_kernel(const xtensor& /*backend*/, const normalization_spec& spec, const regularizer& reg,
+void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, const regularizer& reg,
                       const block_nll_tensors<T>& t) noexcept {
   const std::size_t tokens = t.logits.extent(1);
   const xtensor_detail::row_sets sets(spec, tokens);
@@ -179,14 +210,14 @@ void block_nll_kernel(const xtensor& /*backend*/, const normalization_spec& spec
                           : reg.kind == regularizer_kind::max_suppression ? 2
                                                                           : 0;
   const T epsilon = static_cast<T>(reg.epsilon);
-  for (std::size_t r = 0; r < t.logits.extent(0); ++r) {
+  const auto row_loss = [&](std::size_t r) {
     const token_id target = t.targets(r);
     T* grad = t.grad_logits.empty() ? nullptr : t.grad_logits.row(r);
     if (target == no_token) {
       t.loss(r) = T(0);
       if (!t.log_normalizer.empty()) t.log_normalizer(r) = T(0);
       if (grad != nullptr) std::fill(grad, grad + tokens, T(0));
-      continue;
+      return;
     }
     const auto [first, last] = sets.set_of(target);
     const T weight = t.weights.empty() ? T(1) : t.weights(r);
@@ -202,7 +233,7 @@ void block_nll_kernel(const xtensor& /*backend*/, const normalization_spec& spec
                                                     xtensor_detail::scratch<T>(2 * run.size()), row_nll);
       t.loss(r) = result.loss;
       if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
-      continue;
+      return;
     }
     T* exps = grad != nullptr ? grad : xtensor_detail::scratch<T>(tokens);
     const auto result = xtensor_detail::block_nll_row(t.logits.row(r), exps, tokens, first, last, target, weight,
@@ -213,7 +244,10 @@ void block_nll_kernel(const xtensor& /*backend*/, const normalization_spec& spec
       std::fill(grad, grad + first, T(0));
       std::fill(grad + last, grad + tokens, T(0));
     }
-  }
+  };
+  backend.for_row_blocks(t.logits.extent(0), tokens, [&](std::size_t first_row, std::size_t last_row) {
+    for (std::size_t r = first_row; r < last_row; ++r) row_loss(r);
+  });
   if (!t.total.empty()) t.total(0) = static_cast<T>(detail::chunked_total(tensor_view<const T, 1>(t.loss)));
 }
 
