@@ -1,25 +1,16 @@
 #pragma once
 /// \file
-/// Block softmax / log-softmax for many small groups, vectorised *across
-/// rows*: W rows (W = packet lanes) are transposed, one chunk of tokens at a
-/// time, into a [tokens, W] tile, so that token v of all W rows is one packet.
-/// A group of any size is then a few vertical packet ops — max, exp, sum,
-/// scale — with no horizontal reduction, no masked load, and one loop per
-/// group for W rows instead of one per row.
-///
-/// Why: the pet graph's groups have 2-12 tokens and WordNet's siblings are
-/// mostly 1-5; row-wise, each tiny group costs a few unpredictable loop exits
-/// (about 2 ns per token measured on Zen 4), which made the row kernel 10x
-/// slower than the copy. Groups of `large_group` tokens or more still take the
-/// row path of row_kernels.hpp (vectorised along the row).
-///
-/// Results per row do not depend on which lane or which block the row landed
-/// in (every op is lane-wise), so they are independent of the thread count.
+/// The cpu backend's vector work for the tiled block softmax / log-softmax of
+/// labelgraph/backend/tiled_rows.hpp (layouts of many small groups): the
+/// transposes by Eigen's `ptranspose`, the vertical group ops by Eigen
+/// packets with the backend's own exp and log, and large groups by the row
+/// kernels of row_kernels.hpp (vectorised along the row).
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
+#include "labelgraph/backend/tiled_rows.hpp"
 #include "labelgraph/backends/cpu/row_kernels.hpp"
 #include "labelgraph/backends/cpu/simd.hpp"
 
@@ -32,15 +23,10 @@
 
 namespace labelgraph::backends::cpu_detail {
 
-/// Groups at least this long are normalised row by row.
-inline constexpr std::uint32_t large_group = 64;
-/// Tokens per transposed chunk (the tile is chunk_tokens x W elements).
-inline constexpr std::uint32_t chunk_tokens = 256;
-
 /// Tiles pay off when groups are tiny on average: measured on Zen 4 (AVX-512),
 /// 3.5x faster than the row kernel for the pet layout (mean group size 4.3),
-/// 10-40% slower for the Zipf-like layouts of mean size 11-22, whose singletons
-/// and large groups gain nothing from the transposes.
+/// 10-40% slower for the Zipf-like layouts of mean size 11-22, whose
+/// singletons and large groups gain nothing from the transposes.
 [[nodiscard]] constexpr bool prefer_tiles(std::uint32_t tokens, std::uint32_t groups) noexcept {
   return groups != 0 && tokens <= 8u * groups;
 }
@@ -48,7 +34,7 @@ inline constexpr std::uint32_t chunk_tokens = 256;
 /// Scratch elements `block_softmax_tiled` needs.
 template <class T>
 [[nodiscard]] constexpr std::size_t tile_scratch_size(std::size_t row_length) noexcept {
-  return chunk_tokens * lanes<T> + row_length;
+  return detail::tile_chunk_tokens * lanes<T> + row_length;
 }
 
 /// Which normalised output a tile pass writes.
@@ -140,44 +126,35 @@ inline void normalise_row_group(const T* z, T* y, token_range range, tile_output
   }
 }
 
-/// Block softmax or log-softmax (no mask) of `rows` rows: blocks of W rows
-/// through tiles for runs of small groups, large groups row by row. Rows past
-/// the last in a partial block read row 0 again and write to scratch.
-/// `scratch` holds `tile_scratch_size<T>(V)` elements; `y` may equal `z`.
+/// The `Tiles` of labelgraph/backend/tiled_rows.hpp for Eigen packets.
+template <class T>
+struct packet_tiles {
+  T* tile;        ///< tile_chunk_tokens x W elements
+  T* spare_row;   ///< the log-softmax's exps of a large group
+  tile_output output;
+
+  void load(const T* const* rows, std::uint32_t first, std::uint32_t count) const noexcept {
+    load_tile(rows, first, count, tile);
+  }
+  void normalise(std::uint32_t begin, std::uint32_t end) const noexcept { normalise_tile_group(tile, begin, end, output); }
+  void store(std::uint32_t first, std::uint32_t count, T* const* rows) const noexcept {
+    store_tile(tile, first, count, rows);
+  }
+  void row_group(const T* z, T* y, std::uint32_t begin, std::uint32_t end) const noexcept {
+    normalise_row_group(z, y, token_range{begin, end}, output, spare_row);
+  }
+};
+
+/// Block softmax or log-softmax (no mask) of `rows` rows through tiles
+/// (labelgraph/backend/tiled_rows.hpp). `scratch` holds
+/// `tile_scratch_size<T>(V)` elements; `y` may equal `z`.
 template <class T>
 inline void block_softmax_tiled(const T* z, std::size_t z_stride, T* y, std::size_t y_stride, std::size_t rows,
                                 const std::uint32_t* offsets, std::uint32_t groups, tile_output output,
                                 T* scratch) noexcept {
-  constexpr std::uint32_t W = lanes<T>;
-  T* tile = scratch;
-  T* spare_row = scratch + chunk_tokens * W;  // output of the lanes past the last row; the log-softmax's exps
-  for (std::size_t first = 0; first < rows; first += W) {
-    const std::size_t count = std::min<std::size_t>(W, rows - first);
-    const T* in[W];
-    T* out[W];
-    for (std::uint32_t lane = 0; lane < W; ++lane) {
-      in[lane] = lane < count ? z + (first + lane) * z_stride : z + first * z_stride;
-      out[lane] = lane < count ? y + (first + lane) * y_stride : spare_row;
-    }
-    std::uint32_t g = 0;
-    while (g < groups) {
-      if (offsets[g + 1] - offsets[g] >= large_group) {
-        for (std::uint32_t lane = 0; lane < count; ++lane) {
-          normalise_row_group(in[lane], out[lane], token_range{offsets[g], offsets[g + 1]}, output, spare_row);
-        }
-        ++g;
-        continue;
-      }
-      // A run of small groups filling at most one chunk.
-      const std::uint32_t run_first = g;
-      const std::uint32_t begin = offsets[g];
-      while (g < groups && offsets[g + 1] - offsets[g] < large_group && offsets[g + 1] - begin <= chunk_tokens) ++g;
-      const std::uint32_t end = offsets[g];
-      load_tile(in, begin, end - begin, tile);
-      for (std::uint32_t h = run_first; h < g; ++h) normalise_tile_group(tile, offsets[h] - begin, offsets[h + 1] - begin, output);
-      store_tile(tile, begin, end - begin, out);
-    }
-  }
+  T* spare_row = scratch + detail::tile_chunk_tokens * lanes<T>;  // padded lanes' output; the log-softmax's exps
+  packet_tiles<T> tiles{scratch, spare_row, output};
+  detail::tiled_rows<lanes<T>>(z, z_stride, y, y_stride, rows, offsets, groups, spare_row, tiles);
 }
 
 }  // namespace labelgraph::backends::cpu_detail

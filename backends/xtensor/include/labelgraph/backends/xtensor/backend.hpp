@@ -26,6 +26,7 @@
 #include "labelgraph/backend/kernels.hpp"
 #include "labelgraph/backend/row_blocks.hpp"
 #include "labelgraph/backends/xtensor/row_kernels.hpp"
+#include "labelgraph/backends/xtensor/tile_kernels.hpp"
 #include "labelgraph/ops/mask.hpp"
 #include "labelgraph/tensor/memory_space.hpp"
 #include "labelgraph/tensor/tensor_view.hpp"
@@ -138,12 +139,47 @@ private:
   std::size_t row_length_;
 };
 
+/// True when a call takes the tiled path (tile_kernels.hpp): block
+/// normalisation without a mask over a layout with at least half of its
+/// tokens in small groups (< `detail::tile_large_group`). Measured on Zen 5,
+/// 1 thread, against this backend's row kernels: 3.3x faster on the pet
+/// layout, 1.4x on mix256 (all groups small), 1.2x on mix1k (half of the
+/// tokens in small groups); 2.6x slower on the WordNet-like layout (a fifth),
+/// whose runs of small groups between large ones are short.
+[[nodiscard]] inline bool use_tiles(const normalization_spec& spec) noexcept {
+  if (!spec.per_group() || spec.mask.kind != mask_kind::none) return false;
+  const std::uint32_t* offsets = spec.layout.group_offsets;
+  std::size_t small_group_tokens = 0;
+  for (std::uint32_t g = 0; g < spec.layout.groups; ++g) {
+    const std::uint32_t size = offsets[g + 1] - offsets[g];
+    if (size < detail::tile_large_group) small_group_tokens += size;
+  }
+  return 2 * small_group_tokens >= spec.layout.tokens;
+}
+
+/// The tiled block softmax (`log_output`: log-softmax) of every row.
+template <class T>
+void tiled_kernel(const xtensor& backend, const normalization_spec& spec, tensor_view<const T, 2> logits,
+                  tensor_view<T, 2> out, bool log_output) {
+  const std::size_t tokens = logits.extent(1);
+  backend.for_row_blocks(logits.extent(0), tokens, [&](std::size_t first, std::size_t last) {
+    block_softmax_tiled(logits.row(first), logits.stride(0), out.row(first), out.stride(0), last - first, tokens,
+                        spec.layout.group_offsets, spec.layout.groups, log_output,
+                        scratch<T>(tile_scratch_size<T>(tokens)));
+  });
+}
+
 }  // namespace xtensor_detail
 
-/// Block softmax of every row (`xtensor_detail::block_softmax_row`).
+/// Block softmax of every row: tiles for layouts of tiny groups
+/// (`xtensor_detail::block_softmax_tiled`), `xtensor_detail::block_softmax_row` otherwise.
 template <class T>
 void block_softmax_kernel(const xtensor& backend, const normalization_spec& spec, tensor_view<const T, 2> logits,
                           tensor_view<T, 2> probabilities) noexcept {
+  if (xtensor_detail::use_tiles(spec)) {
+    xtensor_detail::tiled_kernel(backend, spec, logits, probabilities, false);
+    return;
+  }
   const xtensor_detail::row_sets sets(spec, logits.extent(1));
   backend.for_row_blocks(logits.extent(0), logits.extent(1), [&](std::size_t first, std::size_t last) {
     for (std::size_t r = first; r < last; ++r) {
@@ -153,10 +189,14 @@ void block_softmax_kernel(const xtensor& backend, const normalization_spec& spec
   });
 }
 
-/// Block log-softmax of every row.
+/// Block log-softmax of every row: tiles or `xtensor_detail::block_log_softmax_row`.
 template <class T>
 void block_log_softmax_kernel(const xtensor& backend, const normalization_spec& spec, tensor_view<const T, 2> logits,
                               tensor_view<T, 2> log_probabilities) noexcept {
+  if (xtensor_detail::use_tiles(spec)) {
+    xtensor_detail::tiled_kernel(backend, spec, logits, log_probabilities, true);
+    return;
+  }
   const xtensor_detail::row_sets sets(spec, logits.extent(1));
   backend.for_row_blocks(logits.extent(0), logits.extent(1), [&](std::size_t first, std::size_t last) {
     T* work = xtensor_detail::scratch<T>(logits.extent(1) + sets.groups());
@@ -210,13 +250,20 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
                           : reg.kind == regularizer_kind::max_suppression ? 2
                                                                           : 0;
   const T epsilon = static_cast<T>(reg.epsilon);
+  // The gradient is zero outside each row's set. When the sets are groups and
+  // the gradient's rows are contiguous and apart from the logits, each row
+  // block is zeroed in one fill and only the sets are written afterwards
+  // (the cpu backend's `block` fill; fills around each set run at a fraction
+  // of memset's speed).
+  const bool zero_blocks = !t.grad_logits.empty() && spec.per_group() && t.grad_logits.stride(0) == tokens &&
+                           static_cast<const void*>(t.grad_logits.data()) != static_cast<const void*>(t.logits.data());
   const auto row_loss = [&](std::size_t r) {
     const token_id target = t.targets(r);
     T* grad = t.grad_logits.empty() ? nullptr : t.grad_logits.row(r);
     if (target == no_token) {
       t.loss(r) = T(0);
       if (!t.log_normalizer.empty()) t.log_normalizer(r) = T(0);
-      if (grad != nullptr) std::fill(grad, grad + tokens, T(0));
+      if (grad != nullptr && !zero_blocks) std::fill(grad, grad + tokens, T(0));
       return;
     }
     const auto [first, last] = sets.set_of(target);
@@ -229,7 +276,7 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
         return xtensor_detail::block_nll_row(x, gradient, length, begin, end, set_target, weight, nullptr, regulariser,
                                              epsilon);
       };
-      const auto result = detail::candidate_set_nll(t.logits.row(r), grad, tokens, run, target, weight, false,
+      const auto result = detail::candidate_set_nll(t.logits.row(r), grad, tokens, run, target, weight, zero_blocks,
                                                     xtensor_detail::scratch<T>(2 * run.size()), row_nll);
       t.loss(r) = result.loss;
       if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
@@ -240,12 +287,13 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
                                                       sets.allowed(r), regulariser, epsilon);
     t.loss(r) = result.loss;
     if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
-    if (grad != nullptr) {
+    if (grad != nullptr && !zero_blocks) {
       std::fill(grad, grad + first, T(0));
       std::fill(grad + last, grad + tokens, T(0));
     }
   };
   backend.for_row_blocks(t.logits.extent(0), tokens, [&](std::size_t first_row, std::size_t last_row) {
+    if (zero_blocks) std::fill(t.grad_logits.row(first_row), t.grad_logits.row(first_row) + (last_row - first_row) * tokens, T(0));
     for (std::size_t r = first_row; r < last_row; ++r) row_loss(r);
   });
   if (!t.total.empty()) t.total(0) = static_cast<T>(detail::chunked_total(tensor_view<const T, 1>(t.loss)));

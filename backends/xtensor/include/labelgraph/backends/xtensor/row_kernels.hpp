@@ -1,13 +1,15 @@
 #pragma once
 /// \file
 /// Row kernels of the xtensor backend, written with xtensor: every row is an
-/// `xt::adapt`ed view of the caller's memory (no copy), a group is an
-/// `xt::view(row, xt::range(begin, end))`, updates of long groups are xtensor
-/// expressions on those views, reductions and the exps / logs of a row are
-/// xsimd batches over the adaptor's storage (xtensor's lazy reducers walk a
-/// stepper element by element: 5x slower, measured). Groups shorter than one
-/// batch are walked element by element over the adaptor's storage: building a
-/// view for two or three tokens costs more than the arithmetic.
+/// `xt::adapt`ed view of the caller's memory (no copy). Updates of long spans
+/// are xtensor expressions on the span adapted in place (`adapt_span`);
+/// reductions, the exps / logs of a row, and the updates of shorter spans are
+/// xsimd batches (xtensor's SIMD layer) over the adaptor's storage. Why not
+/// expressions everywhere, measured on Zen 5: xtensor's lazy reducers walk a
+/// stepper element by element (5x slower), an assignment to an
+/// `xt::view(row, xt::range(b, e))` runs a scalar loop, and one to an adapted
+/// span vectorises but costs about 20 ns to set up — 3x the arithmetic of a
+/// 16-token group.
 ///
 /// The algorithm is the cpu backend's 3-pass form (max per group, exp over the
 /// row, normalise per group; see backends/cpu/.../row_kernels.hpp for the
@@ -43,6 +45,17 @@ template <class T>
   return xt::adapt(data, length, xt::no_ownership(), std::array<std::size_t, 1>{length});
 }
 
+/// The span [b, e) of a row, adapted without a copy: a 1-D xtensor whose
+/// expressions xtensor assigns with xsimd.
+template <class T>
+[[nodiscard]] auto adapt_span(T* row, std::size_t b, std::size_t e) noexcept {
+  return xt::adapt(row + b, e - b, xt::no_ownership(), std::array<std::size_t, 1>{e - b});
+}
+
+/// Spans at least this long are updated by xtensor expressions, shorter ones
+/// by `batch_map` (an expression's setup is then under a tenth of its work).
+inline constexpr std::size_t expression_min_tokens = 1024;
+
 template <class T>
 inline constexpr T minus_infinity = -std::numeric_limits<T>::infinity();
 
@@ -52,6 +65,16 @@ inline constexpr std::uint32_t batch_size = static_cast<std::uint32_t>(xsimd::ba
 
 inline bool is_allowed(const std::uint8_t* allowed, std::size_t token) noexcept {
   return allowed == nullptr || allowed[token] != 0;
+}
+
+/// out[i] = op(in[i]...) on [b, e): xsimd batches, then the scalar tail
+/// (`op` takes batches and scalars alike).
+template <class T, class Op, class... In>
+inline void batch_map(T* out, std::size_t b, std::size_t e, const Op& op, const In*... in) noexcept {
+  constexpr std::size_t W = batch_size<T>;
+  std::size_t i = b;
+  for (; i + W <= e; i += W) op(xsimd::batch<T>::load_unaligned(in + i)...).store_unaligned(out + i);
+  for (; i < e; ++i) out[i] = op(in[i]...);
 }
 
 /// x[i] = exp(x[i]) on [first, last) with xsimd batches; the tail goes through
@@ -170,23 +193,25 @@ struct group_ops {
   /// out = allowed ? z − shift : −inf on [b, e).
   template <class Out>
   static void shift(const Row& z, Out& out, T amount, std::size_t b, std::size_t e, const std::uint8_t* allowed) {
-    if (allowed == nullptr && e - b >= batch_size<T>) {
-      xt::noalias(xt::view(out, xt::range(b, e))) = xt::view(z, xt::range(b, e)) - amount;
-      return;
-    }
     const T* in = z.data();
     T* result = out.data();
-    for (std::size_t v = b; v < e; ++v) result[v] = is_allowed(allowed, v) ? in[v] - amount : minus_infinity<T>;
+    if (allowed != nullptr) {
+      for (std::size_t v = b; v < e; ++v) result[v] = allowed[v] != 0 ? in[v] - amount : minus_infinity<T>;
+    } else if (e - b >= expression_min_tokens) {
+      xt::noalias(adapt_span(result, b, e)) = adapt_span(in, b, e) - amount;
+    } else {
+      batch_map(result, b, e, [amount](const auto& x) { return x - amount; }, in);
+    }
   }
   /// x *= factor on [b, e).
   template <class Out>
   static void scale(Out& x, T factor, std::size_t b, std::size_t e) {
-    if (e - b >= batch_size<T>) {
-      xt::view(x, xt::range(b, e)) *= factor;
-      return;
-    }
     T* values = x.data();
-    for (std::size_t v = b; v < e; ++v) values[v] *= factor;
+    if (e - b >= expression_min_tokens) {
+      adapt_span(values, b, e) *= factor;
+    } else {
+      batch_map(values, b, e, [factor](const auto& v) { return v * factor; }, static_cast<const T*>(values));
+    }
   }
 };
 
@@ -249,7 +274,8 @@ void block_log_softmax_row(const T* z_data, T* y_data, std::size_t length, const
   for (std::uint32_t g = 0; g < groups; ++g) {
     ops::shift(z, y, group_shift(ops::max(z, offsets[g], offsets[g + 1], allowed)), offsets[g], offsets[g + 1], allowed);
   }
-  xt::noalias(exps) = y;
+  // The sets' span: the whole row, or one large group of a tiled call.
+  std::copy(y_data + offsets[0], y_data + offsets[groups], work + offsets[0]);
   exp_in_place(work, offsets[0], offsets[groups]);
   for (std::uint32_t g = 0; g < groups; ++g) log_sums(g) = group_ops<decltype(exps)>::sum(exps, offsets[g], offsets[g + 1]);
   log_in_place(work + length, groups);
@@ -276,19 +302,18 @@ void block_softmax_backward_row(const T* y_data, const T* dy_data, T* dz_data, s
   for (std::uint32_t g = 0; g < groups; ++g) {
     const std::size_t b = offsets[g];
     const std::size_t e = offsets[g + 1];
-    if (allowed == nullptr && e - b >= batch_size<T>) {
-      const auto yg = xt::view(y, xt::range(b, e));
-      const auto dyg = xt::view(dy, xt::range(b, e));
-      const T s = batch_dot(y.data() + b, dy.data() + b, e - b);
-      xt::noalias(xt::view(dz, xt::range(b, e))) = yg * (dyg - s);
-      continue;
-    }
     T s = 0;
-    for (std::size_t v = b; v < e; ++v) s += y_data[v] * dy_data[v];
-    if (allowed == nullptr) {
-      for (std::size_t v = b; v < e; ++v) dz_data[v] = y_data[v] * (dy_data[v] - s);
+    if (e - b >= batch_size<T>) {
+      s = batch_dot(y.data() + b, dy.data() + b, e - b);
     } else {
+      for (std::size_t v = b; v < e; ++v) s += y_data[v] * dy_data[v];
+    }
+    if (allowed != nullptr) {
       for (std::size_t v = b; v < e; ++v) dz_data[v] = allowed[v] != 0 ? y_data[v] * (dy_data[v] - s) : T(0);
+    } else if (e - b >= expression_min_tokens) {
+      xt::noalias(adapt_span(dz_data, b, e)) = adapt_span(y_data, b, e) * (adapt_span(dy_data, b, e) - s);
+    } else {
+      batch_map(dz_data, b, e, [s](const auto& yv, const auto& dyv) { return yv * (dyv - s); }, y_data, dy_data);
     }
   }
 }
@@ -310,12 +335,14 @@ void block_log_softmax_backward_row(const T* log_y_data, const T* dy_data, T* dz
     const std::size_t b = offsets[g];
     const std::size_t e = offsets[g + 1];
     if (allowed == nullptr && e - b >= batch_size<T>) {
-      const auto dyg = xt::view(dy, xt::range(b, e));
       const T s = batch_sum(dy.data() + b, e - b);
       if (batch_sum(p.data() + b, e - b) == T(0)) {
-        xt::view(dz, xt::range(b, e)) = T(0);
+        std::fill(dz_data + b, dz_data + e, T(0));
+      } else if (e - b >= expression_min_tokens) {
+        xt::noalias(adapt_span(dz_data, b, e)) = adapt_span(dy_data, b, e) - adapt_span(work, b, e) * s;
       } else {
-        xt::noalias(xt::view(dz, xt::range(b, e))) = dyg - xt::view(p, xt::range(b, e)) * s;
+        batch_map(dz_data, b, e, [s](const auto& dyv, const auto& pv) { return dyv - pv * s; }, dy_data,
+                  static_cast<const T*>(work));
       }
       continue;
     }
@@ -408,9 +435,12 @@ nll_row_result<T> block_nll_row(const T* z_data, T* grad_data, std::size_t lengt
   }
   // Pass 3: grad = w (e / s − spread) on N, one-hot corrections.
   const T inverse = inverse_or_zero(sum);
-  if (allowed == nullptr) {
-    auto set = xt::view(grad, xt::range(b, e));
+  if (allowed == nullptr && e - b >= expression_min_tokens) {
+    auto set = adapt_span(grad_data, b, e);
     xt::noalias(set) = weight * (set * inverse - spread);
+  } else if (allowed == nullptr) {
+    batch_map(grad_data, b, e, [=](const auto& x) { return weight * (x * inverse - spread); },
+              static_cast<const T*>(grad_data));
   } else {
     for (std::size_t v = b; v < e; ++v) grad(v) = allowed[v] != 0 ? weight * (grad(v) * inverse - spread) : T(0);
   }
