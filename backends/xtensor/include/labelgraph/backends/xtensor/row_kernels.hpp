@@ -77,6 +77,18 @@ inline void batch_map(T* out, std::size_t b, std::size_t e, const Op& op, const 
   for (; i < e; ++i) out[i] = op(in[i]...);
 }
 
+/// out = op(in...) on the span [b, e): an xtensor expression on the adapted
+/// spans when it is long, `batch_map` otherwise (`op` takes xtensor
+/// expressions, batches and scalars alike; `out` may be one of the inputs).
+template <class T, class Op, class... In>
+inline void update_span(T* out, std::size_t b, std::size_t e, const Op& op, const In*... in) {
+  if (e - b >= expression_min_tokens) {
+    xt::noalias(adapt_span(out, b, e)) = op(adapt_span(in, b, e)...);
+  } else {
+    batch_map(out, b, e, op, in...);
+  }
+}
+
 /// x[i] = exp(x[i]) on [first, last) with xsimd batches; the tail goes through
 /// a padded batch so every element takes the same code path.
 template <class T>
@@ -197,21 +209,15 @@ struct group_ops {
     T* result = out.data();
     if (allowed != nullptr) {
       for (std::size_t v = b; v < e; ++v) result[v] = allowed[v] != 0 ? in[v] - amount : minus_infinity<T>;
-    } else if (e - b >= expression_min_tokens) {
-      xt::noalias(adapt_span(result, b, e)) = adapt_span(in, b, e) - amount;
     } else {
-      batch_map(result, b, e, [amount](const auto& x) { return x - amount; }, in);
+      update_span(result, b, e, [amount](const auto& x) { return x - amount; }, in);
     }
   }
   /// x *= factor on [b, e).
   template <class Out>
   static void scale(Out& x, T factor, std::size_t b, std::size_t e) {
     T* values = x.data();
-    if (e - b >= expression_min_tokens) {
-      adapt_span(values, b, e) *= factor;
-    } else {
-      batch_map(values, b, e, [factor](const auto& v) { return v * factor; }, static_cast<const T*>(values));
-    }
+    update_span(values, b, e, [factor](const auto& v) { return v * factor; }, static_cast<const T*>(values));
   }
 };
 
@@ -310,10 +316,8 @@ void block_softmax_backward_row(const T* y_data, const T* dy_data, T* dz_data, s
     }
     if (allowed != nullptr) {
       for (std::size_t v = b; v < e; ++v) dz_data[v] = allowed[v] != 0 ? y_data[v] * (dy_data[v] - s) : T(0);
-    } else if (e - b >= expression_min_tokens) {
-      xt::noalias(adapt_span(dz_data, b, e)) = adapt_span(y_data, b, e) * (adapt_span(dy_data, b, e) - s);
     } else {
-      batch_map(dz_data, b, e, [s](const auto& yv, const auto& dyv) { return yv * (dyv - s); }, y_data, dy_data);
+      update_span(dz_data, b, e, [s](const auto& yv, const auto& dyv) { return yv * (dyv - s); }, y_data, dy_data);
     }
   }
 }
@@ -338,11 +342,9 @@ void block_log_softmax_backward_row(const T* log_y_data, const T* dy_data, T* dz
       const T s = batch_sum(dy.data() + b, e - b);
       if (batch_sum(p.data() + b, e - b) == T(0)) {
         std::fill(dz_data + b, dz_data + e, T(0));
-      } else if (e - b >= expression_min_tokens) {
-        xt::noalias(adapt_span(dz_data, b, e)) = adapt_span(dy_data, b, e) - adapt_span(work, b, e) * s;
       } else {
-        batch_map(dz_data, b, e, [s](const auto& dyv, const auto& pv) { return dyv - pv * s; }, dy_data,
-                  static_cast<const T*>(work));
+        update_span(dz_data, b, e, [s](const auto& dyv, const auto& pv) { return dyv - pv * s; }, dy_data,
+                    static_cast<const T*>(work));
       }
       continue;
     }
@@ -435,12 +437,9 @@ nll_row_result<T> block_nll_row(const T* z_data, T* grad_data, std::size_t lengt
   }
   // Pass 3: grad = w (e / s − spread) on N, one-hot corrections.
   const T inverse = inverse_or_zero(sum);
-  if (allowed == nullptr && e - b >= expression_min_tokens) {
-    auto set = adapt_span(grad_data, b, e);
-    xt::noalias(set) = weight * (set * inverse - spread);
-  } else if (allowed == nullptr) {
-    batch_map(grad_data, b, e, [=](const auto& x) { return weight * (x * inverse - spread); },
-              static_cast<const T*>(grad_data));
+  if (allowed == nullptr) {
+    update_span(grad_data, b, e, [=](const auto& x) { return weight * (x * inverse - spread); },
+                static_cast<const T*>(grad_data));
   } else {
     for (std::size_t v = b; v < e; ++v) grad(v) = allowed[v] != 0 ? weight * (grad(v) * inverse - spread) : T(0);
   }
