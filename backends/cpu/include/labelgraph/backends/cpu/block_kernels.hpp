@@ -247,9 +247,6 @@ inline constexpr std::size_t streaming_gradient_bytes = std::size_t{32} << 20;
 /// ... and only when each row is at least this long (see `gradient_fill`).
 inline constexpr std::size_t streaming_row_bytes = std::size_t{16} << 10;
 
-/// How many rows ahead the fused NLL prefetches the logits of the target's set.
-inline constexpr std::size_t nll_prefetch_rows = 8;
-
 /// How the fused NLL writes the gradient, which is zero outside each row's
 /// set N(t). Chosen per call from the gradient's shape (a function of the
 /// shape and the pointers only: results do not depend on it).
@@ -336,8 +333,8 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
       if (fill == gradient_fill::streamed_block) cpu_detail::stream_fence();
     }
     for (std::size_t r = first; r < last; ++r) {
-      if (prefetch && r + cpu_detail::nll_prefetch_rows < rows) {
-        cpu_detail::prefetch_target_set(t, sets, r + cpu_detail::nll_prefetch_rows);
+      if (prefetch && r + detail::nll_prefetch_rows < rows) {
+        cpu_detail::prefetch_target_set(t, sets, r + detail::nll_prefetch_rows);
       }
       const token_id target = t.targets(r);
       T* grad = t.grad_logits.empty() ? nullptr : t.grad_logits.row(r);

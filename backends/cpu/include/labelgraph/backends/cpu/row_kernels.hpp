@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "labelgraph/backend/prefetch.hpp"
 #include "labelgraph/backends/cpu/simd.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -504,18 +505,11 @@ inline void zero_outside(T* row, std::size_t tokens, token_range keep, bool row_
   std::fill(row + keep.end, row + tokens, T(0));
 }
 
-/// Asks for the cache lines of z[range] ahead of their use. The fused NLL reads
-/// a few tokens at a random place of each row: the hardware prefetcher cannot
-/// guess them, and without this every row waits for one memory access.
-/// Always inlined: a call whose only effect is a prefetch is dropped by GCC.
+/// Asks for the cache lines of z[range] ahead of their use
+/// (labelgraph/backend/prefetch.hpp says why).
 template <class T>
 [[gnu::always_inline]] inline void prefetch_range(const T* z, token_range range) noexcept {
-#if defined(__GNUC__)
-  for (std::uint32_t v = range.begin; v < range.end; v += static_cast<std::uint32_t>(line_elements<T>)) __builtin_prefetch(z + v);
-  if (range.size() != 0) __builtin_prefetch(z + range.end - 1);
-#else
-  (void)z, (void)range;
-#endif
+  detail::prefetch_span(z, range.begin, range.end);
 }
 
 /// Packets a set may span to take `block_nll_row_in_registers`.

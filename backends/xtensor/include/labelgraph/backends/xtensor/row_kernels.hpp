@@ -371,6 +371,32 @@ struct nll_row_result {
   T lse;
 };
 
+/// Lane numbers 0, 1, ... of a batch of T (enough for 16 lanes).
+template <class T>
+[[nodiscard]] inline xsimd::batch<T> lane_numbers() noexcept {
+  alignas(64) static constexpr T numbers[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  static_assert(batch_size<T> <= 16);
+  return xsimd::batch<T>::load_aligned(numbers);
+}
+
+/// Lane i ^ Distance: the butterfly step of a horizontal reduction.
+template <unsigned Distance>
+struct butterfly_lane {
+  static constexpr unsigned get(unsigned i, unsigned) { return i ^ Distance; }
+};
+
+/// max over the lanes of x (xsimd 8 has no horizontal max): log2 W swizzles.
+template <class T, unsigned Distance = batch_size<T> / 2>
+[[nodiscard, gnu::always_inline]] inline T horizontal_max(const xsimd::batch<T>& x) noexcept {
+  if constexpr (Distance == 0) {
+    return x.get(0);
+  } else {
+    using lane_index = xsimd::batch<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>;
+    constexpr auto partner = xsimd::make_batch_constant<lane_index, butterfly_lane<Distance>>();
+    return horizontal_max<T, Distance / 2>(xsimd::max(x, xsimd::swizzle(x, partner)));
+  }
+}
+
 /// Fused NLL of one row over N = [b, e) ∩ M (formulas: backend/kernels.hpp):
 /// ε_target = weight of 1_t in the gradient, spread = mass spread uniformly
 /// over N, max_bonus = ε put on the argmax (MaxSup). Writes grad on [b, e)
@@ -446,6 +472,108 @@ nll_row_result<T> block_nll_row(const T* z_data, T* grad_data, std::size_t lengt
   grad(target) -= weight * target_pull;
   if (regulariser == 2) grad(argmax) += weight * epsilon;
   return {weight == T(0) ? T(0) : weight * loss, lse};
+}
+
+/// Batches a set may span to take `block_nll_row_in_batches`.
+inline constexpr std::size_t nll_register_batches = 4;
+
+/// `block_nll_row` for a set [b, e) of at most `nll_register_batches` batches
+/// and no mask, written for speed (the pet and mix graphs' groups): the set is
+/// loaded into batches once (lanes past its end are −inf), then max, exp, sums
+/// and the gradient stay in registers; the gradient's one-hot terms are
+/// subtracted before the store. Writes the gradient on [b, e) only, or whole
+/// batches past e when the caller zeroed the row (`row_is_zero`: those lanes
+/// hold 0). `grad` may equal `z`.
+/// Same formulas and edge cases as `block_nll_row`, which it calls for a set
+/// without mass.
+template <class T>
+nll_row_result<T> block_nll_row_in_batches(const T* z, T* grad, std::size_t length, std::size_t b, std::size_t e,
+                                           std::size_t target, T weight, int regulariser, T epsilon, bool row_is_zero) {
+  using B = xsimd::batch<T>;
+  constexpr std::size_t W = batch_size<T>;
+  const std::size_t count = e - b;
+  const std::size_t batches = (count + W - 1) / W;
+  const B lanes = lane_numbers<T>();
+  const B minus_inf(minus_infinity<T>);
+  B x[nll_register_batches];
+  alignas(64) std::array<T, W> buffer;
+  B max_batch = minus_inf;
+  for (std::size_t i = 0; i < batches; ++i) {
+    const std::size_t first = b + i * W;
+    if (first + W <= length) {
+      x[i] = B::load_unaligned(z + first);
+    } else {  // the last batch of the row: never read past its end
+      buffer.fill(T(0));
+      std::copy(z + first, z + length, buffer.begin());
+      x[i] = B::load_aligned(buffer.data());
+    }
+    x[i] = xsimd::select(lanes < B(static_cast<T>(count - i * W)), x[i], minus_inf);
+    max_batch = xsimd::max(max_batch, x[i]);
+  }
+  const T max = horizontal_max(max_batch);
+  if (max == minus_infinity<T>) {  // no mass, or a NaN as the only mass: the general row's rare paths
+    return block_nll_row(z, grad, length, b, e, target, weight, nullptr, regulariser, epsilon);
+  }
+  const T target_logit = z[target];
+  const B shift(group_shift(max));
+  B sum_batch(T(0));
+  for (std::size_t i = 0; i < batches; ++i) {
+    x[i] = xsimd::exp(x[i] - shift);  // exp(z − m), 0 outside the set
+    sum_batch += x[i];
+  }
+  const T sum = xsimd::hadd(sum_batch);
+  const T lse = group_shift(max) + std::log(sum);
+  T loss = lse - target_logit;
+  T target_pull = 1;
+  T spread = 0;
+  std::size_t argmax = target;
+  if (regulariser != 0) {
+    const T uniform = T(1) / static_cast<T>(count);
+    double logit_sum = 0;
+    for (std::size_t v = b; v < e; ++v) logit_sum += static_cast<double>(z[v]);
+    const T mean_logit = static_cast<T>(logit_sum) * uniform;
+    spread = epsilon * uniform;
+    if (regulariser == 1) {
+      loss = (T(1) - epsilon) * loss + epsilon * (lse - mean_logit);
+      target_pull = T(1) - epsilon;
+    } else {
+      loss += epsilon * (max - mean_logit);
+      argmax = static_cast<std::size_t>(std::find(z + b, z + e, max) - z);
+    }
+  }
+  // grad = w (e / s − spread) on the set, − w·pull at t, + w·ε at the argmax (MaxSup).
+  const B scale(weight * inverse_or_zero(sum));
+  const B offset(weight * spread);
+  const B target_lane(static_cast<T>(target - b));
+  const B argmax_lane(static_cast<T>(argmax - b));
+  const B pull(weight * target_pull);
+  const B bonus(regulariser == 2 ? weight * epsilon : T(0));
+  for (std::size_t i = 0; i < batches; ++i) {
+    const B lane = lanes + B(static_cast<T>(i * W));
+    B g = xsimd::select(lane < B(static_cast<T>(count)), x[i] * scale - offset, B(T(0)));
+    g -= xsimd::select(lane == target_lane, pull, B(T(0)));
+    g += xsimd::select(lane == argmax_lane, bonus, B(T(0)));
+    const std::size_t first = b + i * W;
+    if (first + W <= e || (row_is_zero && first + W <= length)) {
+      g.store_unaligned(grad + first);
+    } else {
+      g.store_aligned(buffer.data());
+      std::copy(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(e - first), grad + first);
+    }
+  }
+  return {weight == T(0) ? T(0) : weight * loss, lse};
+}
+
+/// The fused NLL of one row: `block_nll_row_in_batches` for an unmasked set of
+/// up to `nll_register_batches` batches, `block_nll_row` otherwise.
+template <class T>
+nll_row_result<T> fused_nll_row(const T* z, T* grad, std::size_t length, std::size_t b, std::size_t e,
+                                std::size_t target, T weight, const std::uint8_t* allowed, int regulariser, T epsilon,
+                                bool row_is_zero) {
+  if (allowed == nullptr && e - b <= nll_register_batches * batch_size<T>) {
+    return block_nll_row_in_batches(z, grad, length, b, e, target, weight, regulariser, epsilon, row_is_zero);
+  }
+  return block_nll_row(z, grad, length, b, e, target, weight, allowed, regulariser, epsilon);
 }
 
 }  // namespace labelgraph::backends::xtensor_detail
