@@ -1,8 +1,9 @@
 /// \file
-/// The cpu backend's non-temporal zero fill of the fused NLL's gradient: the
-/// helper at every alignment, and the kernel on a gradient larger than
-/// `streaming_gradient_bytes` (the only size at which it streams) against the
-/// reference backend.
+/// The non-temporal zero fill of the fused NLL's gradient
+/// (labelgraph/backend/stream_zero.hpp): the cpu backend's helper at every
+/// alignment, and the cpu and xtensor kernels on a gradient larger than
+/// `streaming_gradient_bytes` (the only size at which they stream) against
+/// the reference backend.
 
 #include <catch2/catch.hpp>
 
@@ -15,6 +16,10 @@
 #include "labelgraph/backends/cpu.hpp"
 #include "labelgraph/backends/reference.hpp"
 #include "labelgraph/ops/ops.hpp"
+#if __has_include("labelgraph/backends/xtensor.hpp")
+#include "labelgraph/backends/xtensor.hpp"
+#define LABELGRAPH_TEST_XTENSOR_STREAMING 1
+#endif
 
 namespace {
 
@@ -29,7 +34,7 @@ void check_zero_range_everywhere() {
         alignas(64) T buffer[128];
         for (T& x : buffer) x = sentinel;
         lg::backends::cpu_detail::zero_range(buffer + offset, n, streaming);
-        lg::backends::cpu_detail::stream_fence();
+        lg::detail::stream_fence();
         std::size_t wrong = 0;
         for (std::size_t i = 0; i < 128; ++i) {
           const bool inside = i >= offset && i < offset + n;
@@ -49,8 +54,8 @@ TEST_CASE("cpu: zero_range zeroes exactly its range at every alignment, streamed
   check_zero_range_everywhere<double>();
 }
 
-TEST_CASE("cpu: the fused NLL of a gradient larger than the cache (streamed zeros) matches the reference",
-          "[cpu][streaming]") {
+TEST_CASE("cpu, xtensor: the fused NLL of a gradient larger than the cache (streamed zeros) matches the reference",
+          "[cpu][xtensor][streaming]") {
   // 2048 rows of 4101 tokens: 33.6 MB of float gradient (>= streaming_gradient_bytes), and
   // rows that start at every alignment. Groups of 1..23 tokens, EOP last.
   constexpr std::size_t rows = 2048;
@@ -66,7 +71,7 @@ TEST_CASE("cpu: the fused NLL of a gradient larger than the cache (streamed zero
   layout.eop = tokens - 1;
   layout.group_offsets = offsets.data();
   layout.token_group = token_group.data();
-  REQUIRE(rows * tokens * sizeof(float) >= lg::backends::cpu_detail::streaming_gradient_bytes);
+  REQUIRE(rows * tokens * sizeof(float) >= lg::detail::streaming_gradient_bytes);
 
   std::mt19937_64 rng(5);
   std::normal_distribution<float> normal(0.0f, 3.0f);
@@ -92,20 +97,27 @@ TEST_CASE("cpu: the fused NLL of a gradient larger than the cache (streamed zero
     lg::block_nll(backend, layout, lg::normalization::block, lg::row_mask::all(), t, lg::regularizer{});
   };
   outputs expected(rows * tokens);
-  outputs actual(rows * tokens);
   run(lg::backends::reference{}, expected);
-  run(lg::backends::cpu(2), actual);
-  std::size_t wrong = 0;
-  for (std::size_t i = 0; i < rows * tokens; ++i) {
-    const float e = expected.grad[i];
-    const float a = actual.grad[i];
-    // Exact zeros outside the target's set; the set within float accuracy.
-    wrong += (e == 0.0f ? a == 0.0f : std::abs(a - e) <= 1e-6f * std::max(1.0f, std::abs(e))) ? 0 : 1;
-  }
-  CHECK(wrong == 0);
-  for (std::size_t r = 0; r < rows; ++r) {
-    INFO("row " << r);
-    REQUIRE(actual.loss[r] == Approx(expected.loss[r]).epsilon(1e-6).margin(1e-6));
-    REQUIRE(actual.lse[r] == Approx(expected.lse[r]).epsilon(1e-6).margin(1e-6));
-  }
+  const auto check = [&](const auto& backend, const char* name) {
+    INFO(name);
+    outputs actual(rows * tokens);
+    run(backend, actual);
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < rows * tokens; ++i) {
+      const float e = expected.grad[i];
+      const float a = actual.grad[i];
+      // Exact zeros outside the target's set; the set within float accuracy.
+      wrong += (e == 0.0f ? a == 0.0f : std::abs(a - e) <= 1e-6f * std::max(1.0f, std::abs(e))) ? 0 : 1;
+    }
+    CHECK(wrong == 0);
+    for (std::size_t r = 0; r < rows; ++r) {
+      INFO("row " << r);
+      REQUIRE(actual.loss[r] == Approx(expected.loss[r]).epsilon(1e-6).margin(1e-6));
+      REQUIRE(actual.lse[r] == Approx(expected.lse[r]).epsilon(1e-6).margin(1e-6));
+    }
+  };
+  check(lg::backends::cpu(2), "cpu");
+#ifdef LABELGRAPH_TEST_XTENSOR_STREAMING
+  check(lg::backends::xtensor(2), "xtensor");
+#endif
 }

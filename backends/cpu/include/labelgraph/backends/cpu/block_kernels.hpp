@@ -240,13 +240,6 @@ void block_log_softmax_backward_kernel(const cpu& backend, const normalization_s
 
 namespace cpu_detail {
 
-/// Gradients at least this large are zeroed with non-temporal stores: the
-/// L3 of the machines we measure is 32 MiB, and a tensor that does not fit
-/// gains nothing from ordinary stores but pays their read for ownership.
-inline constexpr std::size_t streaming_gradient_bytes = std::size_t{32} << 20;
-/// ... and only when each row is at least this long (see `gradient_fill`).
-inline constexpr std::size_t streaming_row_bytes = std::size_t{16} << 10;
-
 /// How the fused NLL writes the gradient, which is zero outside each row's
 /// set N(t). Chosen per call from the gradient's shape (a function of the
 /// shape and the pointers only: results do not depend on it).
@@ -261,14 +254,11 @@ enum class gradient_fill : std::uint8_t {
   /// than per row, whose short fills around the set run at a fraction of
   /// `memset`'s speed).
   block,
-  /// The same fill with non-temporal stores: a gradient of at least
-  /// `streaming_gradient_bytes` with rows of at least `streaming_row_bytes`
-  /// (wordnet, 128 KiB rows: 1.6x faster than ordinary stores). On short
-  /// rows a set's lines are read back for ownership right after the
-  /// streamed fill: 1.5x slower than ordinary stores on the 1 KiB rows of
-  /// mix256, and streaming each whole row instead, its set's lines
-  /// assembled in a buffer so that no line is written twice, was 1.5x
-  /// slower too (A/B on mix256, 1 thread): short rows take `block`.
+  /// The same fill with non-temporal stores, where `detail::streaming_pays`
+  /// (labelgraph/backend/stream_zero.hpp: large gradients of long rows).
+  /// Streaming each whole short row instead, its set's lines assembled in a
+  /// buffer so that no line is written twice, was 1.5x slower too (A/B on
+  /// mix256, 1 thread): short rows take `block`.
   streamed_block,
 };
 
@@ -280,7 +270,7 @@ template <class T>
     return gradient_fill::per_row;
   }
   const std::size_t row_bytes = grad.extent(1) * sizeof(T);
-  if (grad.extent(0) * row_bytes >= streaming_gradient_bytes && row_bytes >= streaming_row_bytes) {
+  if (detail::streaming_pays(grad.extent(0), row_bytes)) {
     return gradient_fill::streamed_block;
   }
   // A set may be the whole row unless the rows are cut into groups: zeroing
@@ -330,7 +320,7 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
     };
     if (zero_blocks) {  // the block's rows are contiguous: one fill, then only the sets are written
       cpu_detail::zero_range(t.grad_logits.row(first), (last - first) * tokens, fill == gradient_fill::streamed_block);
-      if (fill == gradient_fill::streamed_block) cpu_detail::stream_fence();
+      if (fill == gradient_fill::streamed_block) detail::stream_fence();
     }
     for (std::size_t r = first; r < last; ++r) {
       if (prefetch && r + detail::nll_prefetch_rows < rows) {

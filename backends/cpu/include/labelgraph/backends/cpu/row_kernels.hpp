@@ -31,6 +31,7 @@
 #include <limits>
 
 #include "labelgraph/backend/prefetch.hpp"
+#include "labelgraph/backend/stream_zero.hpp"
 #include "labelgraph/backends/cpu/simd.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -480,17 +481,12 @@ inline nll_row_result<T> block_nll_row(const T* z, T* grad, token_range range,
 }
 
 /// Zeroes x[0, n); with `streaming`, the whole cache lines inside take
-/// non-temporal stores (`stream_zero_lines`), the partial lines at the ends
-/// ordinary ones.
+/// non-temporal stores (labelgraph/backend/stream_zero.hpp), the partial
+/// lines at the ends one masked store each (`zero_short`).
 template <class T>
 inline void zero_range(T* x, std::size_t n, bool streaming) noexcept {
   if (streaming) {
-    const auto address = reinterpret_cast<std::uintptr_t>(x);
-    const std::size_t head = std::min(n, ((64 - address % 64) % 64) / sizeof(T));
-    const std::size_t lines = (n - head) / line_elements<T> * line_elements<T>;
-    zero_short(x, head);  // head and tail: less than one line each
-    stream_zero_lines(x + head, lines);
-    zero_short(x + head + lines, n - head - lines);
+    detail::stream_zero(x, n, [](T* at, std::size_t count) { zero_short(at, count); });
     return;
   }
   std::fill(x, x + n, T(0));

@@ -238,32 +238,6 @@ inline void log_array(T* x, std::size_t n) noexcept {
 template <class T>
 inline constexpr std::size_t line_elements = 64 / sizeof(T);
 
-/// Zeroes n elements at `line` with non-temporal stores: `line` is 64-byte
-/// aligned and n a multiple of `line_elements<T>`. The stores skip the read
-/// for ownership of ordinary stores, so a tensor larger than the cache costs
-/// one memory transfer per byte instead of two. Callers issue
-/// `stream_fence()` before the data is read by another thread.
-template <class T>
-inline void stream_zero_lines(T* line, std::size_t n) noexcept {
-#if defined(__AVX512F__)
-  const __m512i zero = _mm512_setzero_si512();
-  for (std::size_t i = 0; i < n; i += line_elements<T>) _mm512_stream_si512(reinterpret_cast<__m512i*>(line + i), zero);
-#elif defined(__AVX__)
-  const __m256i zero = _mm256_setzero_si256();
-  for (std::size_t i = 0; i < n; i += line_elements<T>) {
-    _mm256_stream_si256(reinterpret_cast<__m256i*>(line + i), zero);
-    _mm256_stream_si256(reinterpret_cast<__m256i*>(line + i) + 1, zero);
-  }
-#elif defined(__SSE2__)
-  const __m128i zero = _mm_setzero_si128();
-  for (std::size_t i = 0; i < n; i += line_elements<T>) {
-    for (int k = 0; k < 4; ++k) _mm_stream_si128(reinterpret_cast<__m128i*>(line + i) + k, zero);
-  }
-#else
-  for (std::size_t i = 0; i < n; ++i) line[i] = T(0);
-#endif
-}
-
 /// Zeroes n < `line_elements<T>` elements at x: one masked store with
 /// AVX-512 (a scalar loop for the few tokens next to a group costs more than
 /// the line), a loop otherwise.
@@ -295,13 +269,6 @@ inline void store_first_lanes(T* to, const packet<T>& x, std::size_t n) noexcept
   alignas(64) T buffer[lanes<T>];
   ei::pstore(buffer, x);
   for (std::size_t k = 0; k < n; ++k) to[k] = buffer[k];
-#endif
-}
-
-/// Orders the non-temporal stores of this thread before its later stores.
-inline void stream_fence() noexcept {
-#if defined(__SSE2__)
-  _mm_sfence();
 #endif
 }
 

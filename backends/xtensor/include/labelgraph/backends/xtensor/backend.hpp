@@ -26,6 +26,7 @@
 #include "labelgraph/backend/kernels.hpp"
 #include "labelgraph/backend/prefetch.hpp"
 #include "labelgraph/backend/row_blocks.hpp"
+#include "labelgraph/backend/stream_zero.hpp"
 #include "labelgraph/backends/xtensor/row_kernels.hpp"
 #include "labelgraph/backends/xtensor/tile_kernels.hpp"
 #include "labelgraph/ops/mask.hpp"
@@ -297,9 +298,19 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
   // (labelgraph/backend/prefetch.hpp), not with C(u) lists (the cpu backend
   // measured those 10-35% slower with their candidates' lines prefetched).
   const std::size_t rows = t.logits.extent(0);
+  // Large gradients of long rows: the zeros by non-temporal stores (labelgraph/backend/stream_zero.hpp).
+  const bool streamed = zero_blocks && detail::streaming_pays(rows, tokens * sizeof(T));
   const bool prefetch = spec.mask.kind != mask_kind::candidates;
   backend.for_row_blocks(rows, tokens, [&](std::size_t first_row, std::size_t last_row) {
-    if (zero_blocks) std::fill(t.grad_logits.row(first_row), t.grad_logits.row(first_row) + (last_row - first_row) * tokens, T(0));
+    if (zero_blocks) {
+      T* block = t.grad_logits.row(first_row);
+      if (streamed) {
+        detail::stream_zero(block, (last_row - first_row) * tokens);
+        detail::stream_fence();
+      } else {
+        std::fill(block, block + (last_row - first_row) * tokens, T(0));
+      }
+    }
     for (std::size_t r = first_row; r < last_row; ++r) {
       if (const std::size_t ahead = r + detail::nll_prefetch_rows; prefetch && ahead < rows && t.targets(ahead) != no_token) {
         const auto [begin, end] = sets.set_of(t.targets(ahead));

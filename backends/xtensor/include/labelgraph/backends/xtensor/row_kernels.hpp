@@ -156,6 +156,37 @@ inline T batch_sum(const T* x, std::size_t n) noexcept {
   return static_cast<T>(total);
 }
 
+/// out[i] = exp(z[i] − shift) on [b, e), returning Σ out: the shift, exp and
+/// sum of an unmasked set in one pass of xsimd batches (the sum as
+/// `batch_sum`'s: flushed to double every 16 batches); the tail through a
+/// padded batch.
+template <class T>
+inline T exp_shifted_sum(const T* z, T* out, std::size_t b, std::size_t e, T shift) noexcept {
+  using B = xsimd::batch<T>;
+  constexpr std::size_t W = batch_size<T>;
+  const B amount(shift);
+  B partial(T(0));
+  double total = 0;
+  std::size_t i = b;
+  for (std::size_t block = 0; i + W <= e; i += W) {
+    const B x = xsimd::exp(B::load_unaligned(z + i) - amount);
+    x.store_unaligned(out + i);
+    partial += x;
+    if (++block % 16 == 0) {
+      total += static_cast<double>(xsimd::hadd(partial));
+      partial = B(T(0));
+    }
+  }
+  total += static_cast<double>(xsimd::hadd(partial));
+  if (i < e) {
+    alignas(64) std::array<T, W> buffer{};
+    std::copy(z + i, z + e, buffer.begin());
+    (xsimd::exp(B::load_aligned(buffer.data()) - amount)).store_aligned(buffer.data());
+    for (std::size_t k = 0; k < e - i; ++k) total += static_cast<double>(out[i + k] = buffer[k]);
+  }
+  return static_cast<T>(total);
+}
+
 /// Σ a·b over [0, n), n >= one batch, by xsimd batches.
 template <class T>
 inline T batch_dot(const T* a, const T* b, std::size_t n) noexcept {
@@ -444,9 +475,14 @@ nll_row_result<T> block_nll_row(const T* z_data, T* grad_data, std::size_t lengt
   }
   // Pass 2: e = exp(z − m) into the gradient, s = Σ e.
   const T shift = group_shift(max);
-  ops::shift(z, grad, shift, b, e, allowed);
-  exp_in_place(grad_data, b, e);
-  const T sum = group_ops<decltype(grad)>::sum(grad, b, e);
+  T sum;
+  if (allowed == nullptr) {
+    sum = exp_shifted_sum(z_data, grad_data, b, e, shift);
+  } else {
+    ops::shift(z, grad, shift, b, e, allowed);
+    exp_in_place(grad_data, b, e);
+    sum = group_ops<decltype(grad)>::sum(grad, b, e);
+  }
   const T lse = shift + std::log(sum);
   const T uniform = count == 0 ? T(0) : T(1) / static_cast<T>(count);
   const T mean_logit = logit_sum * uniform;
