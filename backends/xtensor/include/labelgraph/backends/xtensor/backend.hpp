@@ -276,7 +276,7 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
       const auto row_nll = [&](const T* x, T* gradient, std::size_t length, std::uint32_t begin, std::uint32_t end,
                                token_id set_target) {
         return xtensor_detail::fused_nll_row(x, gradient, length, begin, end, set_target, weight, nullptr, regulariser,
-                                             epsilon, false);
+                                             epsilon, /*row_is_zero=*/false);  // a gathered run: not a zeroed row
       };
       const auto result = detail::candidate_set_nll(t.logits.row(r), grad, tokens, run, target, weight, zero_blocks,
                                                     xtensor_detail::scratch<T>(2 * run.size()), row_nll);
@@ -294,12 +294,12 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
       std::fill(grad + last, grad + tokens, T(0));
     }
   };
-  // The target's set of the row `nll_prefetch_rows` ahead is prefetched
-  // (labelgraph/backend/prefetch.hpp), not with C(u) lists (the cpu backend
-  // measured those 10-35% slower with their candidates' lines prefetched).
   const std::size_t rows = t.logits.extent(0);
   // Large gradients of long rows: the zeros by non-temporal stores (labelgraph/backend/stream_zero.hpp).
   const bool streamed = zero_blocks && detail::streaming_pays(rows, tokens * sizeof(T));
+  // The target's set of the row `nll_prefetch_rows` ahead is prefetched
+  // (labelgraph/backend/prefetch.hpp), not with C(u) lists (the cpu backend
+  // measured those 10-35% slower with their candidates' lines prefetched).
   const bool prefetch = spec.mask.kind != mask_kind::candidates;
   backend.for_row_blocks(rows, tokens, [&](std::size_t first_row, std::size_t last_row) {
     if (zero_blocks) {
