@@ -1,6 +1,6 @@
 /// \file
 /// The non-temporal zero fill of the fused NLL's gradient
-/// (labelgraph/backend/stream_zero.hpp): the cpu backend's helper at every
+/// (labelgraph/backend/stream_zero.hpp): `detail::zero_block` at every
 /// alignment, and the cpu and xtensor kernels on a gradient larger than
 /// `streaming_gradient_bytes` (the only size at which they stream) against
 /// the reference backend.
@@ -26,15 +26,14 @@ namespace {
 namespace lg = labelgraph;
 
 template <class T>
-void check_zero_range_everywhere() {
+void check_zero_block_everywhere() {
   constexpr T sentinel = T(7);
   for (const bool streaming : {false, true}) {
     for (std::size_t offset = 0; offset < 20; ++offset) {
       for (std::size_t n = 0; n < 70; ++n) {
         alignas(64) T buffer[128];
         for (T& x : buffer) x = sentinel;
-        lg::backends::cpu_detail::zero_range(buffer + offset, n, streaming);
-        lg::detail::stream_fence();
+        lg::detail::zero_block(buffer + offset, n, streaming);
         std::size_t wrong = 0;
         for (std::size_t i = 0; i < 128; ++i) {
           const bool inside = i >= offset && i < offset + n;
@@ -49,9 +48,9 @@ void check_zero_range_everywhere() {
 
 }  // namespace
 
-TEST_CASE("cpu: zero_range zeroes exactly its range at every alignment, streamed or not", "[cpu][streaming]") {
-  check_zero_range_everywhere<float>();
-  check_zero_range_everywhere<double>();
+TEST_CASE("zero_block zeroes exactly its range at every alignment, streamed or not", "[cpu][streaming]") {
+  check_zero_block_everywhere<float>();
+  check_zero_block_everywhere<double>();
 }
 
 TEST_CASE("cpu, xtensor: the fused NLL of a gradient larger than the cache (streamed zeros) matches the reference",

@@ -58,23 +58,17 @@ inline void stream_zero_lines(T* line, std::size_t n) noexcept {
 }
 
 /// Zeroes x[0, n): the whole cache lines inside with non-temporal stores,
-/// the partial lines at the ends (`short_fill(x, count)`, count < one line)
-/// with ordinary ones. Call `stream_fence()` before the data is read by
-/// another thread.
-template <class T, class ShortFill>
-inline void stream_zero(T* x, std::size_t n, const ShortFill& short_fill) noexcept {
+/// the partial lines at the ends with ordinary ones. Call `stream_fence()`
+/// before the data is read by another thread.
+template <class T>
+inline void stream_zero(T* x, std::size_t n) noexcept {
   constexpr std::size_t line_elements = 64 / sizeof(T);
   const auto address = reinterpret_cast<std::uintptr_t>(x);
   const std::size_t head = std::min(n, ((64 - address % 64) % 64) / sizeof(T));
   const std::size_t lines = (n - head) / line_elements * line_elements;
-  short_fill(x, head);
+  std::fill(x, x + head, T(0));
   stream_zero_lines(x + head, lines);
-  short_fill(x + head + lines, n - head - lines);
-}
-
-template <class T>
-inline void stream_zero(T* x, std::size_t n) noexcept {
-  stream_zero(x, n, [](T* at, std::size_t count) { std::fill(at, at + count, T(0)); });
+  std::fill(x + head + lines, x + n, T(0));
 }
 
 /// Orders this thread's non-temporal stores before its later stores.
@@ -82,6 +76,19 @@ inline void stream_fence() noexcept {
 #if defined(__SSE2__)
   _mm_sfence();
 #endif
+}
+
+/// Zeroes a block of the fused NLL's gradient, x[0, n): by `stream_zero`
+/// and a fence when `streamed` (`streaming_pays` for the gradient), by
+/// ordinary stores otherwise.
+template <class T>
+inline void zero_block(T* x, std::size_t n, bool streamed) noexcept {
+  if (streamed) {
+    stream_zero(x, n);
+    stream_fence();
+  } else {
+    std::fill(x, x + n, T(0));
+  }
 }
 
 }  // namespace labelgraph::detail

@@ -14,6 +14,8 @@
 
 #include "labelgraph/backend/candidate_nll.hpp"
 #include "labelgraph/backend/kernels.hpp"
+#include "labelgraph/backend/prefetch.hpp"
+#include "labelgraph/backend/stream_zero.hpp"
 #include "labelgraph/backends/cpu/avx512_rows.hpp"  // first: simd.hpp's pragmas must see the intrinsics first
 #include "labelgraph/backends/cpu/backend.hpp"
 #include "labelgraph/backends/cpu/row_kernels.hpp"
@@ -287,7 +289,9 @@ template <class T>
 [[gnu::always_inline]] inline void prefetch_target_set(const block_nll_tensors<T>& t, const row_sets& sets,
                                                        std::size_t row) noexcept {
   const token_id target = t.targets(row);
-  if (target != no_token) prefetch_range(t.logits.row(row), sets.set_of(target));
+  if (target == no_token) return;
+  const token_range set = sets.set_of(target);
+  detail::prefetch_span(t.logits.row(row), set.begin, set.end);
 }
 
 }  // namespace cpu_detail
@@ -319,8 +323,7 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
       if (!t.log_normalizer.empty()) t.log_normalizer(row) = result.lse;
     };
     if (zero_blocks) {  // the block's rows are contiguous: one fill, then only the sets are written
-      cpu_detail::zero_range(t.grad_logits.row(first), (last - first) * tokens, fill == gradient_fill::streamed_block);
-      if (fill == gradient_fill::streamed_block) detail::stream_fence();
+      detail::zero_block(t.grad_logits.row(first), (last - first) * tokens, fill == gradient_fill::streamed_block);
     }
     for (std::size_t r = first; r < last; ++r) {
       if (prefetch && r + detail::nll_prefetch_rows < rows) {

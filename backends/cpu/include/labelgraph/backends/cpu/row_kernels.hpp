@@ -30,8 +30,6 @@
 #include <cstdint>
 #include <limits>
 
-#include "labelgraph/backend/prefetch.hpp"
-#include "labelgraph/backend/stream_zero.hpp"
 #include "labelgraph/backends/cpu/simd.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -480,18 +478,6 @@ inline nll_row_result<T> block_nll_row(const T* z, T* grad, token_range range,
   return {weight == T(0) ? T(0) : weight * loss, lse};
 }
 
-/// Zeroes x[0, n); with `streaming`, the whole cache lines inside take
-/// non-temporal stores (labelgraph/backend/stream_zero.hpp), the partial
-/// lines at the ends one masked store each (`zero_short`).
-template <class T>
-inline void zero_range(T* x, std::size_t n, bool streaming) noexcept {
-  if (streaming) {
-    detail::stream_zero(x, n, [](T* at, std::size_t count) { zero_short(at, count); });
-    return;
-  }
-  std::fill(x, x + n, T(0));
-}
-
 /// Zeroes row[0, tokens) outside `keep` (the gradient outside the target's
 /// set), unless the caller zeroed the row already (`row_is_zero`).
 template <class T>
@@ -499,13 +485,6 @@ inline void zero_outside(T* row, std::size_t tokens, token_range keep, bool row_
   if (row_is_zero) return;
   std::fill(row, row + keep.begin, T(0));
   std::fill(row + keep.end, row + tokens, T(0));
-}
-
-/// Asks for the cache lines of z[range] ahead of their use
-/// (labelgraph/backend/prefetch.hpp says why).
-template <class T>
-[[gnu::always_inline]] inline void prefetch_range(const T* z, token_range range) noexcept {
-  detail::prefetch_span(z, range.begin, range.end);
 }
 
 /// Packets a set may span to take `block_nll_row_in_registers`.

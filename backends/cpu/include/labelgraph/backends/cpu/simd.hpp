@@ -238,23 +238,6 @@ inline void log_array(T* x, std::size_t n) noexcept {
 template <class T>
 inline constexpr std::size_t line_elements = 64 / sizeof(T);
 
-/// Zeroes n < `line_elements<T>` elements at x: one masked store with
-/// AVX-512 (a scalar loop for the few tokens next to a group costs more than
-/// the line), a loop otherwise.
-template <class T>
-inline void zero_short(T* x, std::size_t n) noexcept {
-#if defined(__AVX512F__)
-  static_assert(sizeof(T) == 4 || sizeof(T) == 8);
-  if constexpr (sizeof(T) == 4) {
-    _mm512_mask_storeu_epi32(x, static_cast<__mmask16>((1u << n) - 1u), _mm512_setzero_si512());
-  } else {
-    _mm512_mask_storeu_epi64(x, static_cast<__mmask8>((1u << n) - 1u), _mm512_setzero_si512());
-  }
-#else
-  for (std::size_t i = 0; i < n; ++i) x[i] = T(0);
-#endif
-}
-
 /// Stores the first n < `lanes<T>` lanes of `x` at `to` (a masked store with
 /// AVX-512, through a buffer otherwise).
 template <class T>

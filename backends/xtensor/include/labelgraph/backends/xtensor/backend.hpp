@@ -302,15 +302,7 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
   // measured those 10-35% slower with their candidates' lines prefetched).
   const bool prefetch = spec.mask.kind != mask_kind::candidates;
   backend.for_row_blocks(rows, tokens, [&](std::size_t first_row, std::size_t last_row) {
-    if (zero_blocks) {
-      T* block = t.grad_logits.row(first_row);
-      if (streamed) {
-        detail::stream_zero(block, (last_row - first_row) * tokens);
-        detail::stream_fence();
-      } else {
-        std::fill(block, block + (last_row - first_row) * tokens, T(0));
-      }
-    }
+    if (zero_blocks) detail::zero_block(t.grad_logits.row(first_row), (last_row - first_row) * tokens, streamed);
     for (std::size_t r = first_row; r < last_row; ++r) {
       if (const std::size_t ahead = r + detail::nll_prefetch_rows; prefetch && ahead < rows && t.targets(ahead) != no_token) {
         const auto [begin, end] = sets.set_of(t.targets(ahead));
