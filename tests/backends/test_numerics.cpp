@@ -297,3 +297,51 @@ TEMPLATE_LIST_TEST_CASE("NaN turns its whole set NaN, also as the set's only mas
     });
   });
 }
+
+TEMPLATE_LIST_TEST_CASE("the catalogue holds in rows of small and long groups (the row plans' windows, registers, passes)",
+                        "[backends][numerics]", backends_under_test) {
+  // Mostly long groups: the cpu backend's AVX-512 rows and the xtensor
+  // backend's row plan instead of tiles. Groups: 0-2 | 3-4 | 5 | 6 | 7-26 (20)
+  // | 27-96 (70) | 97-186 (90). Each row holds one entry of the catalogue in
+  // a small group (a window) and in a long one; every result must equal the
+  // reference, NaN for NaN and ±inf for ±inf, with and without aliasing.
+  const synthetic_layout layout({3, 2, 1, 1, 20, 70, 90}, {});
+  const std::size_t tokens = layout.view().tokens;
+  const double big = 1e30;
+  const std::vector<std::vector<std::pair<std::size_t, double>>> rows = {
+      {{0, 1000}, {1, 999}, {3, -1000}, {4, -1001}, {30, 1000}, {100, -1000}},  // mixed scales
+      {{0, -inf}, {4, -inf}, {10, -inf}, {60, -inf}, {186, -inf}},               // some −inf
+      {{3, -inf}, {4, -inf}, {5, -inf}},                                         // groups without mass
+      {{1, quiet_nan}, {50, quiet_nan}},                                         // NaN in its group
+      {{0, big}, {2, -big}, {20, big}, {120, -big}, {121, big}},                 // ±1e30
+      {{15, quiet_nan}, {3, 2}},                                                 // NaN in a group of 20
+  };
+  for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
+    for_float_and_double([&]<class T>(std::type_identity<T>) {
+      INFO((sizeof(T) == 4 ? "float" : "double"));
+      std::mt19937_64 rng(5);
+      host_matrix<T> z = random_logits<T>(rng, rows.size() + 1, tokens);
+      for (std::size_t r = 0; r < rows.size(); ++r) {
+        for (const auto& [token, value] : rows[r]) z(r, token) = static_cast<T>(value);
+      }
+      for (std::size_t v = 97; v < tokens; ++v) z(2, v) = static_cast<T>(-inf);  // a long group without mass
+      for (normalization norm : {normalization::block, normalization::full}) {
+        INFO(to_string(norm));
+        const backends::reference oracle;
+        host_matrix<T> expected(z.rows, tokens), actual(z.rows, tokens);
+        block_softmax(oracle, layout.view(), z.view(), expected.view(), norm, {});
+        block_softmax(backend, layout.view(), z.view(), actual.view(), norm, {});
+        require_close(actual.view(), expected.view(), relative_tolerance<T>, 1e-3, "block_softmax");
+        host_matrix<T> in_place = z;
+        block_softmax(backend, layout.view(), in_place.view(), in_place.view(), norm, {});
+        require_close(in_place.view(), expected.view(), relative_tolerance<T>, 1e-3, "block_softmax in place");
+        block_log_softmax(oracle, layout.view(), z.view(), expected.view(), norm, {});
+        block_log_softmax(backend, layout.view(), z.view(), actual.view(), norm, {});
+        require_close(actual.view(), expected.view(), relative_tolerance<T>, 1e3, "block_log_softmax");
+        in_place = z;
+        block_log_softmax(backend, layout.view(), in_place.view(), in_place.view(), norm, {});
+        require_close(in_place.view(), expected.view(), relative_tolerance<T>, 1e3, "block_log_softmax in place");
+      }
+    });
+  });
+}

@@ -27,6 +27,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "labelgraph/backend/prefetch.hpp"
+
 namespace labelgraph::detail {
 
 /// Groups at least this long are normalised row by row.
@@ -62,6 +64,9 @@ void tiled_rows(const T* z, std::size_t z_stride, T* y, std::size_t y_stride, st
       const std::uint32_t begin = offsets[g];
       while (g < groups && offsets[g + 1] - offsets[g] < tile_large_group && offsets[g + 1] - begin <= tile_chunk_tokens) ++g;
       const std::uint32_t end = offsets[g];
+      if (first + 2 * W <= rows) {
+        for (std::size_t lane = 0; lane < W; ++lane) prefetch_span(in[lane] + W * z_stride, begin, end);
+      }
       tiles.load(in, begin, end - begin);
       for (std::uint32_t h = run_first; h < g; ++h) tiles.normalise(offsets[h] - begin, offsets[h + 1] - begin);
       tiles.store(begin, end - begin, out);

@@ -4,20 +4,11 @@
 /// group is one or a few 16-lane packets held in registers, tails are masked
 /// loads and stores, so no group ever takes a scalar loop.
 ///
-/// The row is cut once per call into a `row_plan` of steps, in token order:
-/// - a *window*: a run of consecutive groups of at most 16 tokens each that
-///   fits in one packet (the pet graph's 2, 3, 12, ...; WordNet's siblings).
-///   Per-group max and sum inside the packet are segmented all-reductions:
-///   4 steps of "combine with lane i + d if it is in my group" (d = 1, 2, 4, 8:
-///   the first lane of a group then holds its reduction) and one permute that
-///   broadcasts the first lane over the group. The masks and the permute are
-///   the window's, computed once per call.
-/// - a group of 17..64 tokens: up to 4 packets in registers, one read and one
-///   write (max, exp, sum, scale without touching memory in between).
-/// - a longer group: max pass, exp + sum pass (exps stored), scale pass.
-/// Groups are independent, so the steps of a row overlap in the out-of-order
-/// core; the step kinds repeat row after row, which the branch predictor
-/// learns. Measured on Zen 4 (docs/performance.md), with the table exp of
+/// The row is cut once per call into the shared `detail::row_plan` of steps
+/// (labelgraph/backend/row_plan.hpp) for 16-lane packets: windows of small
+/// groups, groups of 17..64 tokens in 2-4 packets, longer groups in three
+/// passes. A window's broadcast of each group's first lane is one permute by
+/// its `group_head`. Measured on Zen 4 (docs/performance.md), with the table exp of
 /// simd.hpp: 1.1-1.7x the GB/s of the previous row kernel on the Zipf-like
 /// layouts; layouts of tiny groups keep the transposed tiles of
 /// tile_kernels.hpp, which are faster there.
@@ -30,6 +21,7 @@
 // simd.hpp first: it includes the intrinsics under its GCC 105593 pragmas.
 #include "labelgraph/backends/cpu/simd.hpp"
 #include "labelgraph/backends/cpu/tile_kernels.hpp"
+#include "labelgraph/backend/row_plan.hpp"
 
 #if defined(__AVX512F__)
 
@@ -47,73 +39,10 @@
 
 namespace labelgraph::backends::cpu_detail {
 
-/// A run of whole groups inside one 16-lane packet, with the masks of its
-/// segmented reductions.
-struct packed_window {
-  std::uint32_t begin = 0;                     ///< first token
-  __mmask16 lanes = 0;                         ///< lanes holding tokens
-  __mmask16 combine[4] = {0, 0, 0, 0};         ///< step d = 2^s: lane i takes lane i + d (same group)
-  alignas(16) std::uint8_t group_head[16] = {};  ///< lane of the first token of lane i's group
-};
-
-/// One step of a row plan.
-struct plan_step {
-  /// How the step's tokens are processed.
-  enum kind_type : std::uint32_t { window, registers_2, registers_3, registers_4, streaming };
-  kind_type kind;
-  std::uint32_t begin;  ///< first token
-  std::uint32_t count;  ///< tokens (the group's size), or the window's index for `window`
-};
-
-/// The steps of one layout's rows, in token order; built once per call, its
-/// storage reused from call to call (no allocation in the steady state).
-struct row_plan {
-  std::vector<plan_step> steps;
-  std::vector<packed_window> windows;
-
-  /// Cuts groups [offsets[g], offsets[g + 1]) into steps.
-  void build(const std::uint32_t* offsets, std::uint32_t groups) {
-    steps.clear();
-    windows.clear();
-    std::uint32_t g = 0;
-    while (g < groups) {
-      const std::uint32_t size = offsets[g + 1] - offsets[g];
-      if (size == 0) {
-        ++g;
-        continue;
-      }
-      if (size > 16) {
-        const std::uint32_t packets = (size + 15) / 16;
-        const plan_step::kind_type kind = packets == 2   ? plan_step::registers_2
-                                          : packets == 3 ? plan_step::registers_3
-                                          : packets == 4 ? plan_step::registers_4
-                                                         : plan_step::streaming;
-        steps.push_back({kind, offsets[g], size});
-        ++g;
-        continue;
-      }
-      packed_window w;
-      w.begin = offsets[g];
-      std::uint32_t used = 0;
-      while (g < groups && offsets[g + 1] - offsets[g] <= 16 && offsets[g + 1] - w.begin <= 16) {
-        const std::uint32_t first = offsets[g] - w.begin;
-        const std::uint32_t last = offsets[g + 1] - w.begin;
-        for (std::uint32_t lane = first; lane < last; ++lane) {
-          w.group_head[lane] = static_cast<std::uint8_t>(first);
-          for (std::uint32_t s = 0; s < 4; ++s) {
-            if (lane + (1u << s) < last) w.combine[s] = static_cast<__mmask16>(w.combine[s] | (1u << lane));
-          }
-        }
-        used = last;
-        ++g;
-      }
-      for (std::uint32_t lane = used; lane < 16; ++lane) w.group_head[lane] = static_cast<std::uint8_t>(lane);
-      w.lanes = static_cast<__mmask16>((1u << used) - 1u);
-      steps.push_back({plan_step::window, w.begin, static_cast<std::uint32_t>(windows.size())});
-      windows.push_back(w);
-    }
-  }
-};
+/// The row plan of 16-lane packets (labelgraph/backend/row_plan.hpp).
+using row_plan = detail::row_plan<16>;
+using packed_window = row_plan::window_type;
+using detail::plan_step;
 
 namespace avx512 {
 
@@ -146,23 +75,26 @@ inline __m512 inverse_or_zero(__m512 s) noexcept {
 
 /// Normalises the groups of one window.
 inline void normalise_window(const float* z, float* y, const packed_window& w, tile_output output) noexcept {
-  const __m512 x = _mm512_mask_loadu_ps(minus_inf(), w.lanes, z + w.begin);
+  const __mmask16 lanes = static_cast<__mmask16>(w.lanes);
+  const __mmask16 combine[4] = {static_cast<__mmask16>(w.combine[0]), static_cast<__mmask16>(w.combine[1]),
+                                static_cast<__mmask16>(w.combine[2]), static_cast<__mmask16>(w.combine[3])};
+  const __m512 x = _mm512_mask_loadu_ps(minus_inf(), lanes, z + w.begin);
   const __m512i head = _mm512_maskz_cvtepu8_epi32(all_lanes, _mm_load_si128(reinterpret_cast<const __m128i*>(w.group_head)));
   // Segmented max: after the 4 steps lane i holds the max of its group's lanes >= i.
   __m512 max = x;
-  max = _mm512_mask_max_ps(max, w.combine[0], max, lanes_down<0>(max));
-  max = _mm512_mask_max_ps(max, w.combine[1], max, lanes_down<1>(max));
-  max = _mm512_mask_max_ps(max, w.combine[2], max, lanes_down<2>(max));
-  max = _mm512_mask_max_ps(max, w.combine[3], max, lanes_down<3>(max));
+  max = _mm512_mask_max_ps(max, combine[0], max, lanes_down<0>(max));
+  max = _mm512_mask_max_ps(max, combine[1], max, lanes_down<1>(max));
+  max = _mm512_mask_max_ps(max, combine[2], max, lanes_down<2>(max));
+  max = _mm512_mask_max_ps(max, combine[3], max, lanes_down<3>(max));
   max = _mm512_maskz_permutexvar_ps(all_lanes, head, max);
   const __m512 shift = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(max, minus_inf(), _CMP_EQ_OQ), max, _mm512_setzero_ps());
   const __m512 shifted = _mm512_sub_ps(x, shift);
   const __m512 e = exp_packet(shifted);
   __m512 sum = e;
-  sum = _mm512_mask_add_ps(sum, w.combine[0], sum, lanes_down<0>(sum));
-  sum = _mm512_mask_add_ps(sum, w.combine[1], sum, lanes_down<1>(sum));
-  sum = _mm512_mask_add_ps(sum, w.combine[2], sum, lanes_down<2>(sum));
-  sum = _mm512_mask_add_ps(sum, w.combine[3], sum, lanes_down<3>(sum));
+  sum = _mm512_mask_add_ps(sum, combine[0], sum, lanes_down<0>(sum));
+  sum = _mm512_mask_add_ps(sum, combine[1], sum, lanes_down<1>(sum));
+  sum = _mm512_mask_add_ps(sum, combine[2], sum, lanes_down<2>(sum));
+  sum = _mm512_mask_add_ps(sum, combine[3], sum, lanes_down<3>(sum));
   sum = _mm512_maskz_permutexvar_ps(all_lanes, head, sum);
   __m512 result;
   if (output == tile_output::probabilities) {
@@ -171,7 +103,7 @@ inline void normalise_window(const float* z, float* y, const packed_window& w, t
     const __m512 empty = _mm512_setzero_ps();
     result = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(sum, empty, _CMP_EQ_OQ), _mm512_sub_ps(shifted, log_packet(sum)), minus_inf());
   }
-  _mm512_mask_storeu_ps(y + w.begin, w.lanes, result);
+  _mm512_mask_storeu_ps(y + w.begin, lanes, result);
 }
 
 /// One group of 17..64 tokens in `Packets` registers: one read, one write.

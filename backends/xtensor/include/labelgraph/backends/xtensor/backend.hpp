@@ -27,6 +27,7 @@
 #include "labelgraph/backend/prefetch.hpp"
 #include "labelgraph/backend/row_blocks.hpp"
 #include "labelgraph/backend/stream_zero.hpp"
+#include "labelgraph/backends/xtensor/planned_rows.hpp"
 #include "labelgraph/backends/xtensor/row_kernels.hpp"
 #include "labelgraph/backends/xtensor/tile_kernels.hpp"
 #include "labelgraph/ops/mask.hpp"
@@ -144,9 +145,10 @@ private:
 /// True when a call takes the tiled path (tile_kernels.hpp): block
 /// normalisation without a mask over a layout with at least half of its
 /// tokens in small groups (< `detail::tile_large_group`). Measured on Zen 5,
-/// 1 thread, against this backend's row kernels: 3.3x faster on the pet
-/// layout, 1.4x on mix256 (all groups small), 1.2x on mix1k (half of the
-/// tokens in small groups); 2.6x slower on the WordNet-like layout (a fifth),
+/// 1 thread, block softmax, against this backend's row plan
+/// (planned_rows.hpp): 5x faster on the pet layout, 1.6x on mix256 (all
+/// groups small), 1.4x on mix1k (half of the tokens in small groups); against
+/// its earlier row kernels, 2.6x slower on the WordNet-like layout (a fifth),
 /// whose runs of small groups between large ones are short.
 [[nodiscard]] inline bool use_tiles(const normalization_spec& spec) noexcept {
   if (!spec.per_group() || spec.mask.kind != mask_kind::none) return false;
@@ -171,15 +173,38 @@ void tiled_kernel(const xtensor& backend, const normalization_spec& spec, tensor
   });
 }
 
+/// The planned block softmax (`log_output`: log-softmax, planned_rows.hpp) of
+/// every unmasked row. The plan lives in the calling thread's storage (rebuilt
+/// per call in O(groups), its capacity reused: no allocation in the steady
+/// state); the row tasks only read it.
+template <class T>
+void planned_kernel(const xtensor& backend, const normalization_spec& spec, tensor_view<const T, 2> logits,
+                    tensor_view<T, 2> out, bool log_output) {
+  thread_local planned_rows<T> rows;
+  const std::size_t tokens = logits.extent(1);
+  const row_sets sets(spec, tokens);
+  rows.build(sets.offsets(), sets.groups());
+  const planned_rows<T>& plan = rows;
+  backend.for_row_blocks(logits.extent(0), tokens, [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r) block_softmax_row_planned(logits.row(r), out.row(r), tokens, plan, log_output);
+  });
+}
+
 }  // namespace xtensor_detail
 
 /// Block softmax of every row: tiles for layouts of tiny groups
-/// (`xtensor_detail::block_softmax_tiled`), `xtensor_detail::block_softmax_row` otherwise.
+/// (`xtensor_detail::block_softmax_tiled`), the row plan for other unmasked
+/// rows (`xtensor_detail::block_softmax_row_planned`), and
+/// `xtensor_detail::block_softmax_row` for masked ones.
 template <class T>
 void block_softmax_kernel(const xtensor& backend, const normalization_spec& spec, tensor_view<const T, 2> logits,
                           tensor_view<T, 2> probabilities) noexcept {
   if (xtensor_detail::use_tiles(spec)) {
     xtensor_detail::tiled_kernel(backend, spec, logits, probabilities, false);
+    return;
+  }
+  if (spec.mask.kind == mask_kind::none) {
+    xtensor_detail::planned_kernel(backend, spec, logits, probabilities, false);
     return;
   }
   const xtensor_detail::row_sets sets(spec, logits.extent(1));
@@ -191,12 +216,16 @@ void block_softmax_kernel(const xtensor& backend, const normalization_spec& spec
   });
 }
 
-/// Block log-softmax of every row: tiles or `xtensor_detail::block_log_softmax_row`.
+/// Block log-softmax of every row: tiles, the row plan, or `xtensor_detail::block_log_softmax_row`.
 template <class T>
 void block_log_softmax_kernel(const xtensor& backend, const normalization_spec& spec, tensor_view<const T, 2> logits,
                               tensor_view<T, 2> log_probabilities) noexcept {
   if (xtensor_detail::use_tiles(spec)) {
     xtensor_detail::tiled_kernel(backend, spec, logits, log_probabilities, true);
+    return;
+  }
+  if (spec.mask.kind == mask_kind::none) {
+    xtensor_detail::planned_kernel(backend, spec, logits, log_probabilities, true);
     return;
   }
   const xtensor_detail::row_sets sets(spec, logits.extent(1));

@@ -4,9 +4,9 @@
 /// log-softmax of labelgraph/backend/tiled_rows.hpp (layouts of many small
 /// groups): W rows are transposed into a [tokens, W] tile with xsimd batches,
 /// each group is normalised by vertical batch ops, and groups of
-/// `detail::tile_large_group` tokens or more go through the xtensor row
-/// kernels of row_kernels.hpp. Same formulas and edge cases as
-/// `block_softmax_row` / `block_log_softmax_row`, lane by lane.
+/// `detail::tile_large_group` tokens or more go row by row through the three
+/// passes of planned_rows.hpp (`normalise_streaming`). Same formulas and edge
+/// cases as `block_softmax_row` / `block_log_softmax_row`, lane by lane.
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push  // GCC bug 105593 in AVX-512 intrinsics, see row_kernels.hpp
@@ -24,18 +24,22 @@
 #include <utility>
 
 #include "labelgraph/backend/tiled_rows.hpp"
-#include "labelgraph/backends/xtensor/row_kernels.hpp"
+#include "labelgraph/backends/xtensor/planned_rows.hpp"
 
 namespace labelgraph::backends::xtensor_detail {
 
-/// The instruction set of the transposes: AVX2's 8 float lanes wherever the
-/// build has them, AVX-512 builds included. xsimd 8 has no two-source
-/// shuffle, so a W x W transpose is log2 W rounds of two one-source swizzles
-/// and a blend per output batch: at 16 lanes that costs more than it saves (a
-/// side run on Zen 5 measured 57-80 ns per 64-token row for the two
-/// transposes at 16 lanes, 20 ns at 8). The group ops use the build's widest
-/// batches; an AVX-512 tile row is then two transposed 8 x 8 blocks side by side.
-#if XSIMD_WITH_AVX2
+/// The instruction set of the transposes: 128-bit batches (SSE2's 4 float
+/// lanes) wherever the build has them, AVX-512 and AVX2 builds included.
+/// There a perfect shuffle is xsimd's `zip_lo` / `zip_hi` (one unpack each),
+/// and a 4 x 4 transpose 8 of them. xsimd 8 has no two-source shuffle across
+/// 128-bit lanes: wider transposes take two one-source swizzles and a blend
+/// per output batch (log2 W rounds), which cost 1.1 instructions per element
+/// at 8 lanes against 0.5 here; a side run on Zen 5 (the mix256 benchmark,
+/// 1 thread) went from 18.1 to 15.6 ms. The group ops use the build's widest
+/// batches; an AVX-512 tile row is then four transposed 4 x 4 blocks side by side.
+#if XSIMD_WITH_SSE2
+using transpose_arch = xsimd::sse2;
+#elif XSIMD_WITH_AVX2
 using transpose_arch = xsimd::avx2;
 #else
 using transpose_arch = xsimd::default_arch;
@@ -48,7 +52,7 @@ inline constexpr std::size_t tile_lanes = xsimd::batch<T>::size;
 /// Scratch elements `block_softmax_tiled` needs for rows of `row_length`.
 template <class T>
 [[nodiscard]] constexpr std::size_t tile_scratch_size(std::size_t row_length) noexcept {
-  return detail::tile_chunk_tokens * tile_lanes<T> + row_length + 1;
+  return detail::tile_chunk_tokens * tile_lanes<T> + row_length;
 }
 
 /// Lane i of the interleave of a and b reads lane i / 2 (low halves) or
@@ -64,13 +68,19 @@ struct even_lane {
 };
 
 /// (a0, b0, a1, b1, ...) from the low halves of a and b (`high`: the high halves).
+/// One unpack for a 128-bit batch; two swizzles and a blend for wider ones
+/// (xsimd's `zip_lo` / `zip_hi` interleave within each 128-bit lane).
 template <class B, bool high>
 [[nodiscard, gnu::always_inline]] inline B interleave(const B& a, const B& b) noexcept {
-  using lane_index = xsimd::batch<std::conditional_t<sizeof(typename B::value_type) == 4, std::uint32_t, std::uint64_t>,
-                                  typename B::arch_type>;
-  constexpr auto lanes = xsimd::make_batch_constant<lane_index, std::conditional_t<high, high_half_lane, low_half_lane>>();
-  constexpr auto from_a = xsimd::make_batch_bool_constant<B, even_lane>();
-  return xsimd::select(from_a, xsimd::swizzle(a, lanes), xsimd::swizzle(b, lanes));
+  if constexpr (sizeof(B) == 16) {
+    return high ? xsimd::zip_hi(a, b) : xsimd::zip_lo(a, b);
+  } else {
+    using lane_index = xsimd::batch<std::conditional_t<sizeof(typename B::value_type) == 4, std::uint32_t, std::uint64_t>,
+                                    typename B::arch_type>;
+    constexpr auto lanes = xsimd::make_batch_constant<lane_index, std::conditional_t<high, high_half_lane, low_half_lane>>();
+    constexpr auto from_a = xsimd::make_batch_bool_constant<B, even_lane>();
+    return xsimd::select(from_a, xsimd::swizzle(a, lanes), xsimd::swizzle(b, lanes));
+  }
 }
 
 /// One perfect shuffle of W batches: r'[2i] and r'[2i + 1] interleave r[i]
@@ -108,7 +118,6 @@ struct batch_tiles {
   static_assert(W % SW == 0);
 
   T* tile;              ///< tile_chunk_tokens x W elements
-  T* work;              ///< row_length + 1 elements: a large group's exps and log-sum
   std::size_t row_length;
   bool log_output;
 
@@ -116,34 +125,39 @@ struct batch_tiles {
   // xsimd's select and swizzle as calls, with the batches passed through memory
   // (3.5x slower on the pet layout).
 
-  /// tile[c][lane] = rows[lane][first + c] for c < count.
+  /// tile[c][lane] = rows[lane][first + c] for c < count: SW rows at a time
+  /// along the chunk (SW streams for the prefetcher, SW pointers in registers).
   [[gnu::flatten]] void load(const T* const* rows, std::uint32_t first, std::uint32_t count) const noexcept {
-    std::uint32_t c = 0;
-    for (; c + SW <= count; c += SW) {
-      for (std::size_t part = 0; part < W; part += SW) {
+    const std::uint32_t whole = count - count % static_cast<std::uint32_t>(SW);
+    for (std::size_t part = 0; part < W; part += SW) {
+      const T* source[SW];
+      for_each_index<SW>([&](std::size_t k) { source[k] = rows[part + k] + first; });
+      for (std::uint32_t c = 0; c < whole; c += SW) {
         S block[SW];
-        for_each_index<SW>([&](std::size_t k) { block[k] = S::load_unaligned(rows[part + k] + first + c); });
+        for_each_index<SW>([&](std::size_t k) { block[k] = S::load_unaligned(source[k] + c); });
         transpose_square(block);
         for_each_index<SW>([&](std::size_t k) { block[k].store_unaligned(tile + (c + k) * W + part); });
       }
     }
-    for (; c < count; ++c) {
+    for (std::uint32_t c = whole; c < count; ++c) {
       for (std::size_t lane = 0; lane < W; ++lane) tile[c * W + lane] = rows[lane][first + c];
     }
   }
 
-  /// rows[lane][first + c] = tile[c][lane] for c < count.
+  /// rows[lane][first + c] = tile[c][lane] for c < count, SW rows at a time.
   [[gnu::flatten]] void store(std::uint32_t first, std::uint32_t count, T* const* rows) const noexcept {
-    std::uint32_t c = 0;
-    for (; c + SW <= count; c += SW) {
-      for (std::size_t part = 0; part < W; part += SW) {
+    const std::uint32_t whole = count - count % static_cast<std::uint32_t>(SW);
+    for (std::size_t part = 0; part < W; part += SW) {
+      T* target[SW];
+      for_each_index<SW>([&](std::size_t k) { target[k] = rows[part + k] + first; });
+      for (std::uint32_t c = 0; c < whole; c += SW) {
         S block[SW];
         for_each_index<SW>([&](std::size_t k) { block[k] = S::load_unaligned(tile + (c + k) * W + part); });
         transpose_square(block);
-        for_each_index<SW>([&](std::size_t k) { block[k].store_unaligned(rows[part + k] + first + c); });
+        for_each_index<SW>([&](std::size_t k) { block[k].store_unaligned(target[k] + c); });
       }
     }
-    for (; c < count; ++c) {
+    for (std::uint32_t c = whole; c < count; ++c) {
       for (std::size_t lane = 0; lane < W; ++lane) rows[lane][first + c] = tile[c * W + lane];
     }
   }
@@ -176,14 +190,9 @@ struct batch_tiles {
     }
   }
 
-  /// The large group [begin, end) of one row, by the row kernels.
+  /// The large group [begin, end) of one row, in three passes (planned_rows.hpp).
   void row_group(const T* z, T* y, std::uint32_t begin, std::uint32_t end) const {
-    const std::uint32_t group[2] = {begin, end};
-    if (log_output) {
-      block_log_softmax_row(z, y, row_length, group, 1, nullptr, work);
-    } else {
-      block_softmax_row(z, y, row_length, group, 1, nullptr);
-    }
+    normalise_streaming(z, y, row_length, begin, end - begin, log_output);
   }
 
 private:
@@ -203,8 +212,8 @@ template <class T>
 void block_softmax_tiled(const T* z, std::size_t z_stride, T* y, std::size_t y_stride, std::size_t rows,
                          std::size_t row_length, const std::uint32_t* offsets, std::uint32_t groups, bool log_output,
                          T* scratch) {
-  T* spare_row = scratch + detail::tile_chunk_tokens * tile_lanes<T>;  // padded lanes' output; the row kernels' work
-  batch_tiles<T> tiles{scratch, spare_row, row_length, log_output};
+  T* spare_row = scratch + detail::tile_chunk_tokens * tile_lanes<T>;  // the padded lanes' output
+  batch_tiles<T> tiles{scratch, row_length, log_output};
   detail::tiled_rows<tile_lanes<T>>(z, z_stride, y, y_stride, rows, offsets, groups, spare_row, tiles);
 }
 

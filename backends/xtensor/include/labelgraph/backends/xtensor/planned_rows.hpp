@@ -1,0 +1,268 @@
+#pragma once
+/// \file
+/// The xtensor backend's planned block softmax / log-softmax of unmasked rows:
+/// the steps of the shared `detail::row_plan` (labelgraph/backend/row_plan.hpp)
+/// in xsimd batches of W lanes.
+/// - A *window* of small groups is one batch. Its segmented max and sum are
+///   log2 W steps of "combine with lane i + d when it is in my group" (a
+///   swizzle and a select), then log2 W steps that spread each group's first
+///   lane over the group ("take lane i − d when it is still in my group":
+///   xsimd 8 has no run-time permute). The selects' masks are the window's,
+///   turned into `batch_bool`s once per call (`window_masks`).
+/// - A group of W + 1 .. 4W tokens is held in 2-4 batches: one read, one write.
+/// - A longer group takes three passes (`normalise_streaming`).
+/// Batches are whole loads and stores: the lanes past a step's tokens are
+/// read, left out of its reductions, and written back unchanged (they belong
+/// to later steps of the same row, which overwrite them; with `y == z` they
+/// are still the input). A step whose batches would pass the row's end goes
+/// through a stack buffer, so no access leaves the row.
+///
+/// Formulas (paper eq. 3, per group g, shift m_g = max_g z or 0 when that is −inf):
+///   p_v = exp(z_v − m_g) / Σ_g exp(z − m_g)            (0 for a group without mass)
+///   log p_v = (z_v − m_g) − log Σ_g exp(z − m_g)       (−inf for a group without mass)
+/// Same edge cases as row_kernels.hpp: −inf logits, ±1e30, NaN kept in its group.
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push  // GCC bug 105593 in AVX-512 intrinsics, see row_kernels.hpp
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+#include <xsimd/xsimd.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "labelgraph/backend/row_plan.hpp"
+#include "labelgraph/backends/xtensor/row_kernels.hpp"
+
+namespace labelgraph::backends::xtensor_detail {
+
+/// The row plan for batches of T.
+template <class T>
+using batch_row_plan = detail::row_plan<batch_size<T>>;
+
+/// The lanes whose bit is set in `bits`.
+template <class T>
+[[nodiscard]] xsimd::batch_bool<T> lanes_of(std::uint32_t bits) noexcept {
+  std::array<bool, batch_size<T>> lanes;
+  for (std::uint32_t lane = 0; lane < batch_size<T>; ++lane) lanes[lane] = ((bits >> lane) & 1u) != 0;
+  return xsimd::batch_bool<T>::load_unaligned(lanes.data());
+}
+
+/// The selects of one window's segmented reductions.
+template <class T>
+struct window_masks {
+  using window_type = typename batch_row_plan<T>::window_type;
+  static constexpr std::uint32_t steps = window_type::steps;
+
+  xsimd::batch_bool<T> lanes;            ///< lanes holding tokens
+  xsimd::batch_bool<T> combine[steps];   ///< step s: lane i takes lane i + 2^s (same group)
+  xsimd::batch_bool<T> spread[steps];    ///< step s: lane i takes lane i − 2^s (same group)
+
+  explicit window_masks(const window_type& w) noexcept : lanes(lanes_of<T>(w.lanes)) {
+    for (std::uint32_t s = 0; s < steps; ++s) {
+      combine[s] = lanes_of<T>(w.combine[s]);
+      std::uint32_t bits = 0;
+      for (std::uint32_t lane = 1u << s; lane < batch_size<T>; ++lane) {
+        if (lane - (1u << s) >= w.group_head[lane]) bits |= 1u << lane;
+      }
+      spread[s] = lanes_of<T>(bits);
+    }
+  }
+};
+
+/// A row plan with its windows' masks, rebuilt per call (storage reused).
+template <class T>
+struct planned_rows {
+  batch_row_plan<T> plan;
+  std::vector<window_masks<T>> masks;
+
+  void build(const std::uint32_t* offsets, std::uint32_t groups) {
+    plan.build(offsets, groups);
+    masks.clear();
+    for (const auto& window : plan.windows) masks.emplace_back(window);
+  }
+};
+
+/// Lane i takes lane (i + Distance) mod W.
+template <unsigned Distance>
+struct lane_below {
+  static constexpr unsigned get(unsigned i, unsigned size) { return (i + Distance) % size; }
+};
+/// Lane i takes lane (i − Distance) mod W.
+template <unsigned Distance>
+struct lane_above {
+  static constexpr unsigned get(unsigned i, unsigned size) { return (i + size - Distance) % size; }
+};
+
+template <class Lane, class T>
+[[nodiscard, gnu::always_inline]] inline xsimd::batch<T> swizzled(const xsimd::batch<T>& x) noexcept {
+  using lane_index = xsimd::batch<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>;
+  return xsimd::swizzle(x, xsimd::make_batch_constant<lane_index, Lane>());
+}
+
+/// `combine` over each group of a window, in every lane of the group: a
+/// segmented reduction towards the group's first lane, then its spread.
+template <class T, class Combine>
+[[nodiscard, gnu::always_inline]] inline xsimd::batch<T> segmented_all(xsimd::batch<T> x, const window_masks<T>& m,
+                                                                     const Combine& combine) noexcept {
+  [&]<std::size_t... S>(std::index_sequence<S...>) {
+    ((x = xsimd::select(m.combine[S], combine(x, swizzled<lane_below<1u << S>>(x)), x)), ...);
+    ((x = xsimd::select(m.spread[S], swizzled<lane_above<1u << S>>(x), x)), ...);
+  }(std::make_index_sequence<window_masks<T>::steps>());
+  return x;
+}
+
+/// The batch at z + first: loaded directly, or through `buffer` (zeros past
+/// the row) when it would pass the row's end.
+template <class T>
+[[nodiscard, gnu::always_inline]] inline xsimd::batch<T> load_in_row(const T* z, std::size_t first, std::size_t length,
+                                                                   std::array<T, batch_size<T>>& buffer) noexcept {
+  if (first + batch_size<T> <= length) return xsimd::batch<T>::load_unaligned(z + first);
+  buffer.fill(T(0));
+  std::copy(z + first, z + length, buffer.begin());
+  return xsimd::batch<T>::load_unaligned(buffer.data());
+}
+
+/// Stores x at y + first, never past the row's end.
+template <class T>
+[[gnu::always_inline]] inline void store_in_row(const xsimd::batch<T>& x, T* y, std::size_t first, std::size_t length,
+                                                std::array<T, batch_size<T>>& buffer) noexcept {
+  if (first + batch_size<T> <= length) {
+    x.store_unaligned(y + first);
+    return;
+  }
+  x.store_unaligned(buffer.data());
+  std::copy(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(length - first), y + first);
+}
+
+/// Normalises the groups of one window starting at token `begin`.
+template <class T>
+[[gnu::flatten]] void normalise_window(const T* z, T* y, std::size_t length, std::size_t begin, const window_masks<T>& m,
+                      bool log_output) noexcept {
+  using B = xsimd::batch<T>;
+  const B minus_inf(minus_infinity<T>);
+  const B zero(T(0));
+  std::array<T, batch_size<T>> buffer;
+  const B x = load_in_row(z, begin, length, buffer);
+  const B in_set = xsimd::select(m.lanes, x, minus_inf);
+  const B max = segmented_all(in_set, m, [](const B& a, const B& b) { return xsimd::max(a, b); });
+  const B shifted = in_set - xsimd::select(max == minus_inf, zero, max);
+  const B e = xsimd::exp(shifted);
+  const B sum = segmented_all(e, m, [](const B& a, const B& b) { return a + b; });
+  const auto empty = sum == zero;
+  const B result = log_output ? xsimd::select(empty, minus_inf, shifted - xsimd::log(sum))
+                              : e * xsimd::select(empty, zero, B(T(1)) / sum);
+  store_in_row(xsimd::select(m.lanes, result, x), y, begin, length, buffer);
+}
+
+/// Normalises one group of `count` tokens at `begin`, held in `Batches` batches.
+template <std::size_t Batches, class T>
+[[gnu::flatten]] void normalise_in_batches(const T* z, T* y, std::size_t length, std::size_t begin, std::size_t count,
+                          bool log_output) noexcept {
+  using B = xsimd::batch<T>;
+  constexpr std::size_t W = batch_size<T>;
+  const B minus_inf(minus_infinity<T>);
+  std::array<T, W> buffer;
+  B x[Batches];
+  for (std::size_t i = 0; i < Batches; ++i) x[i] = load_in_row(z, begin + i * W, length, buffer);
+  const B last = x[Batches - 1];  // its lanes past the group are written back unchanged
+  const auto tail = lane_numbers<T>() < B(static_cast<T>(count - (Batches - 1) * W));
+  x[Batches - 1] = xsimd::select(tail, last, minus_inf);
+  B max_batch = x[0];
+  for (std::size_t i = 1; i < Batches; ++i) max_batch = xsimd::max(max_batch, x[i]);
+  const B shift(group_shift(horizontal_max(max_batch)));
+  B sum_batch(T(0));
+  if (log_output) {
+    for (std::size_t i = 0; i < Batches; ++i) sum_batch += xsimd::exp(x[i] - shift);
+    const T sum = xsimd::hadd(sum_batch);
+    const B log_sum(sum == T(0) ? -minus_infinity<T> : std::log(sum));
+    for (std::size_t i = 0; i < Batches; ++i) x[i] = (x[i] - shift) - log_sum;
+  } else {
+    for (std::size_t i = 0; i < Batches; ++i) {
+      x[i] = xsimd::exp(x[i] - shift);
+      sum_batch += x[i];
+    }
+    const B inverse(inverse_or_zero(xsimd::hadd(sum_batch)));
+    for (std::size_t i = 0; i < Batches; ++i) x[i] *= inverse;
+  }
+  x[Batches - 1] = xsimd::select(tail, x[Batches - 1], last);
+  for (std::size_t i = 0; i < Batches; ++i) store_in_row(x[i], y, begin + i * W, length, buffer);
+}
+
+/// Normalises one long group of `count` tokens at `begin` in three passes:
+/// max; exp and sum (the exps stored for softmax); scale, or shift for
+/// log-softmax. The last batch is loaded once, with its lanes past the group
+/// left out and written back unchanged, so no pass has a scalar tail. Float
+/// sums are flushed to double every 16 batches (as `batch_sum`).
+template <class T>
+[[gnu::flatten]] void normalise_streaming(const T* z, T* y, std::size_t length, std::size_t begin, std::size_t count,
+                                          bool log_output) noexcept {
+  using B = xsimd::batch<T>;
+  constexpr std::size_t W = batch_size<T>;
+  const B minus_inf(minus_infinity<T>);
+  const std::size_t full = (count - 1) / W;  // whole batches before the last one
+  const std::size_t last_first = begin + full * W;
+  std::array<T, W> buffer;
+  const B last_input = load_in_row(z, last_first, length, buffer);
+  const auto tail = lane_numbers<T>() < B(static_cast<T>(count - full * W));
+  const B last = xsimd::select(tail, last_input, minus_inf);
+  B max_batch = last;
+  for (std::size_t i = 0; i < full; ++i) max_batch = xsimd::max(max_batch, B::load_unaligned(z + begin + i * W));
+  const B shift(group_shift(horizontal_max(max_batch)));
+  const B last_exp = xsimd::exp(last - shift);
+  B partial = last_exp;
+  double total = 0;
+  for (std::size_t i = 0; i < full; ++i) {
+    const B e = xsimd::exp(B::load_unaligned(z + begin + i * W) - shift);
+    if (!log_output) e.store_unaligned(y + begin + i * W);
+    partial += e;
+    if ((i + 1) % 16 == 0) {
+      total += static_cast<double>(xsimd::hadd(partial));
+      partial = B(T(0));
+    }
+  }
+  const T sum = static_cast<T>(total + static_cast<double>(xsimd::hadd(partial)));
+  B result;
+  if (log_output) {
+    const B log_sum(sum == T(0) ? -minus_infinity<T> : std::log(sum));
+    for (std::size_t i = 0; i < full; ++i) {
+      ((B::load_unaligned(z + begin + i * W) - shift) - log_sum).store_unaligned(y + begin + i * W);
+    }
+    result = (last - shift) - log_sum;
+  } else {
+    const B inverse(inverse_or_zero(sum));
+    for (std::size_t i = 0; i < full; ++i) (B::load_unaligned(y + begin + i * W) * inverse).store_unaligned(y + begin + i * W);
+    result = last_exp * inverse;
+  }
+  store_in_row(xsimd::select(tail, result, last_input), y, last_first, length, buffer);
+}
+
+/// Block softmax (`log_output`: log-softmax) of one unmasked row of `length`
+/// tokens along `rows`' plan; `y` may equal `z`.
+template <class T>
+void block_softmax_row_planned(const T* z, T* y, std::size_t length, const planned_rows<T>& rows,
+                               bool log_output) noexcept {
+  const window_masks<T>* masks = rows.masks.data();
+  for (const detail::plan_step& step : rows.plan.steps) {
+    switch (step.kind) {
+      case detail::plan_step::window: normalise_window(z, y, length, step.begin, masks[step.count], log_output); break;
+      case detail::plan_step::registers_2: normalise_in_batches<2>(z, y, length, step.begin, step.count, log_output); break;
+      case detail::plan_step::registers_3: normalise_in_batches<3>(z, y, length, step.begin, step.count, log_output); break;
+      case detail::plan_step::registers_4: normalise_in_batches<4>(z, y, length, step.begin, step.count, log_output); break;
+      case detail::plan_step::streaming: normalise_streaming(z, y, length, step.begin, step.count, log_output); break;
+    }
+  }
+}
+
+}  // namespace labelgraph::backends::xtensor_detail
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

@@ -1,0 +1,104 @@
+#pragma once
+/// \file
+/// The *row plan* of the planned block softmax / log-softmax, shared by the
+/// host backends (cpu: AVX-512 intrinsics, xtensor: xsimd batches). A layout's
+/// groups are cut once per call into steps, in token order, for vectors of
+/// `Lanes` lanes:
+/// - a *window*: a run of consecutive groups of at most `Lanes` tokens each
+///   that fits in one vector (the pet graph's 2, 3, 12, ...; WordNet's
+///   siblings). Per-group max and sum inside the vector are segmented
+///   all-reductions: log2(Lanes) steps of "combine with lane i + d if it is in
+///   my group" (d = 1, 2, 4, ...: the first lane of a group then holds its
+///   reduction), then a broadcast of the group's first lane over the group.
+///   The window carries the masks of these steps, computed once per call.
+/// - a group of `Lanes` + 1 .. 4 · `Lanes` tokens: held in 2-4 vectors,
+///   one read and one write (max, exp, sum, scale without touching memory in
+///   between).
+/// - a longer group: max pass, exp + sum pass, scale pass (`streaming`).
+/// Groups are independent, so the steps of a row overlap in the out-of-order
+/// core; the step kinds repeat row after row, which the branch predictor
+/// learns. Each backend decides for which layouts and types the plan pays off.
+
+#include <bit>
+#include <cstdint>
+#include <vector>
+
+namespace labelgraph::detail {
+
+/// A run of whole groups inside one vector of `Lanes` lanes, with the masks
+/// (bit i: lane i) of its segmented reductions.
+template <std::uint32_t Lanes>
+struct packed_window {
+  static_assert(std::has_single_bit(Lanes) && Lanes >= 2 && Lanes <= 16, "a window is one vector of 2 to 16 lanes");
+  /// log2(Lanes): the combine steps of a segmented reduction.
+  static constexpr std::uint32_t steps = static_cast<std::uint32_t>(std::countr_zero(Lanes));
+
+  std::uint32_t begin = 0;                          ///< first token
+  std::uint32_t lanes = 0;                          ///< lanes holding tokens
+  std::uint32_t combine[steps] = {};               ///< step d = 2^s: lane i takes lane i + d (same group)
+  alignas(16) std::uint8_t group_head[Lanes] = {};  ///< lane of the first token of lane i's group (i itself past the last group)
+};
+
+/// One step of a row plan.
+struct plan_step {
+  /// How the step's tokens are processed: a window, a group in 2, 3 or 4
+  /// vectors, or a longer group in three passes.
+  enum kind_type : std::uint32_t { window, registers_2, registers_3, registers_4, streaming };
+  kind_type kind;
+  std::uint32_t begin;  ///< first token
+  std::uint32_t count;  ///< tokens (the group's size), or the window's index for `window`
+};
+
+/// The steps of one layout's rows, in token order; built once per call, its
+/// storage reused from call to call (no allocation in the steady state).
+template <std::uint32_t Lanes>
+struct row_plan {
+  using window_type = packed_window<Lanes>;
+  std::vector<plan_step> steps;
+  std::vector<window_type> windows;
+
+  /// Cuts groups [offsets[g], offsets[g + 1]) into steps.
+  void build(const std::uint32_t* offsets, std::uint32_t groups) {
+    steps.clear();
+    windows.clear();
+    std::uint32_t g = 0;
+    while (g < groups) {
+      const std::uint32_t size = offsets[g + 1] - offsets[g];
+      if (size == 0) {
+        ++g;
+        continue;
+      }
+      if (size > Lanes) {
+        const std::uint32_t vectors = (size + Lanes - 1) / Lanes;
+        const plan_step::kind_type kind = vectors == 2   ? plan_step::registers_2
+                                          : vectors == 3 ? plan_step::registers_3
+                                          : vectors == 4 ? plan_step::registers_4
+                                                         : plan_step::streaming;
+        steps.push_back({kind, offsets[g], size});
+        ++g;
+        continue;
+      }
+      window_type w;
+      w.begin = offsets[g];
+      std::uint32_t used = 0;
+      while (g < groups && offsets[g + 1] - offsets[g] <= Lanes && offsets[g + 1] - w.begin <= Lanes) {
+        const std::uint32_t first = offsets[g] - w.begin;
+        const std::uint32_t last = offsets[g + 1] - w.begin;
+        for (std::uint32_t lane = first; lane < last; ++lane) {
+          w.group_head[lane] = static_cast<std::uint8_t>(first);
+          for (std::uint32_t s = 0; s < window_type::steps; ++s) {
+            if (lane + (1u << s) < last) w.combine[s] |= 1u << lane;
+          }
+        }
+        used = last;
+        ++g;
+      }
+      for (std::uint32_t lane = used; lane < Lanes; ++lane) w.group_head[lane] = static_cast<std::uint8_t>(lane);
+      w.lanes = (1u << used) - 1u;
+      steps.push_back({plan_step::window, w.begin, static_cast<std::uint32_t>(windows.size())});
+      windows.push_back(w);
+    }
+  }
+};
+
+}  // namespace labelgraph::detail
