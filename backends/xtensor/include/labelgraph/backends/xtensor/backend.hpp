@@ -173,20 +173,29 @@ void tiled_kernel(const xtensor& backend, const normalization_spec& spec, tensor
   });
 }
 
-/// The planned block softmax (`log_output`: log-softmax, planned_rows.hpp) of
-/// every unmasked row. The plan lives in the calling thread's storage (rebuilt
-/// per call in O(groups), its capacity reused: no allocation in the steady
-/// state); the row tasks only read it.
+/// Runs `body(r, plan)` for every row r over the call's row plan
+/// (planned_rows.hpp). The plan lives in the calling thread's storage
+/// (rebuilt per call in O(groups), its capacity reused: no allocation in the
+/// steady state); the row tasks only read it.
+template <class T, class Body>
+void for_planned_rows(const xtensor& backend, const normalization_spec& spec, std::size_t rows, std::size_t tokens,
+                      const Body& body) {
+  thread_local planned_rows<T> storage;
+  const row_sets sets(spec, tokens);
+  storage.build(sets.offsets(), sets.groups());
+  const planned_rows<T>& plan = storage;
+  backend.for_row_blocks(rows, tokens, [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r) body(r, plan);
+  });
+}
+
+/// The planned block softmax (`log_output`: log-softmax) of every unmasked row.
 template <class T>
 void planned_kernel(const xtensor& backend, const normalization_spec& spec, tensor_view<const T, 2> logits,
                     tensor_view<T, 2> out, bool log_output) {
-  thread_local planned_rows<T> rows;
   const std::size_t tokens = logits.extent(1);
-  const row_sets sets(spec, tokens);
-  rows.build(sets.offsets(), sets.groups());
-  const planned_rows<T>& plan = rows;
-  backend.for_row_blocks(logits.extent(0), tokens, [&](std::size_t first, std::size_t last) {
-    for (std::size_t r = first; r < last; ++r) block_softmax_row_planned(logits.row(r), out.row(r), tokens, plan, log_output);
+  for_planned_rows<T>(backend, spec, logits.extent(0), tokens, [&](std::size_t r, const planned_rows<T>& plan) {
+    block_softmax_row_planned(logits.row(r), out.row(r), tokens, plan, log_output);
   });
 }
 
@@ -238,12 +247,22 @@ void block_log_softmax_kernel(const xtensor& backend, const normalization_spec& 
   });
 }
 
-/// dz = y ⊙ (dy − Σ_N y·dy).
+/// dz = y ⊙ (dy − Σ_N y·dy): the row plan for unmasked rows, `xtensor_detail::block_softmax_backward_row` otherwise.
 template <class T>
 void block_softmax_backward_kernel(const xtensor& backend, const normalization_spec& spec,
                                    tensor_view<const T, 2> probabilities, tensor_view<const T, 2> grad_probabilities,
                                    tensor_view<T, 2> grad_logits) noexcept {
-  const xtensor_detail::row_sets sets(spec, probabilities.extent(1));
+  const std::size_t tokens = probabilities.extent(1);
+  if (spec.mask.kind == mask_kind::none) {  // the row plan, as the forward's
+    xtensor_detail::for_planned_rows<T>(backend, spec, probabilities.extent(0), tokens,
+                                        [&](std::size_t r, const xtensor_detail::planned_rows<T>& plan) {
+                                          xtensor_detail::block_softmax_backward_row_planned(
+                                              probabilities.row(r), grad_probabilities.row(r), grad_logits.row(r),
+                                              tokens, plan);
+                                        });
+    return;
+  }
+  const xtensor_detail::row_sets sets(spec, tokens);
   backend.for_row_blocks(probabilities.extent(0), probabilities.extent(1), [&](std::size_t first, std::size_t last) {
     for (std::size_t r = first; r < last; ++r) {
       xtensor_detail::block_softmax_backward_row(probabilities.row(r), grad_probabilities.row(r), grad_logits.row(r),

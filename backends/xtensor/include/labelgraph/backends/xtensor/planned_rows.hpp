@@ -1,14 +1,17 @@
 #pragma once
 /// \file
-/// The xtensor backend's planned block softmax / log-softmax of unmasked rows:
-/// the steps of the shared `detail::row_plan` (labelgraph/backend/row_plan.hpp)
-/// in xsimd batches of W lanes.
-/// - A *window* of small groups is one batch. Its segmented max and sum are
-///   log2 W steps of "combine with lane i + d when it is in my group" (a
-///   swizzle and a select), then log2 W steps that spread each group's first
-///   lane over the group ("take lane i − d when it is still in my group":
-///   xsimd 8 has no run-time permute). The selects' masks are the window's,
-///   turned into `batch_bool`s once per call (`window_masks`).
+/// The xtensor backend's planned block softmax, log-softmax and softmax
+/// backward of unmasked rows: the steps of the shared `detail::row_plan`
+/// (labelgraph/backend/row_plan.hpp) in xsimd batches of W lanes.
+/// - A *window* of small groups is one batch. Its segmented max and sum
+///   (`segmented_all`) are two scans of log2 W steps, run side by side: a
+///   suffix scan ("combine with lane i + d when it is in my group") and a
+///   prefix scan ("... lane i − d ..."), each step a swizzle and a select;
+///   lane i's group total is its prefix combined with the suffix of lane
+///   i + 1. xsimd 8 has no run-time permute to broadcast a group's first
+///   lane, and two independent scans have half the latency of a scan
+///   followed by a spread. The selects' masks are the window's, turned into
+///   `batch_bool`s once per call (`window_masks`).
 /// - A group of W + 1 .. 4W tokens is held in 2-4 batches: one read, one write.
 /// - A longer group takes three passes (`normalise_streaming`).
 /// Batches are whole loads and stores: the lanes past a step's tokens are
@@ -61,18 +64,18 @@ struct window_masks {
   using window_type = typename batch_row_plan<T>::window_type;
   static constexpr std::uint32_t steps = window_type::steps;
 
-  xsimd::batch_bool<T> lanes;            ///< lanes holding tokens
-  xsimd::batch_bool<T> combine[steps];   ///< step s: lane i takes lane i + 2^s (same group)
-  xsimd::batch_bool<T> spread[steps];    ///< step s: lane i takes lane i − 2^s (same group)
+  xsimd::batch_bool<T> lanes;           ///< lanes holding tokens
+  xsimd::batch_bool<T> suffix[steps];   ///< suffix scan, step s: lane i takes lane i + 2^s (same group)
+  xsimd::batch_bool<T> prefix[steps];   ///< prefix scan, step s: lane i takes lane i − 2^s (same group)
 
   explicit window_masks(const window_type& w) noexcept : lanes(lanes_of<T>(w.lanes)) {
     for (std::uint32_t s = 0; s < steps; ++s) {
-      combine[s] = lanes_of<T>(w.combine[s]);
+      suffix[s] = lanes_of<T>(w.combine[s]);
       std::uint32_t bits = 0;
       for (std::uint32_t lane = 1u << s; lane < batch_size<T>; ++lane) {
         if (lane - (1u << s) >= w.group_head[lane]) bits |= 1u << lane;
       }
-      spread[s] = lanes_of<T>(bits);
+      prefix[s] = lanes_of<T>(bits);
     }
   }
 };
@@ -107,16 +110,20 @@ template <class Lane, class T>
   return xsimd::swizzle(x, xsimd::make_batch_constant<lane_index, Lane>());
 }
 
-/// `combine` over each group of a window, in every lane of the group: a
-/// segmented reduction towards the group's first lane, then its spread.
+/// `combine` over each group of a window, in every lane of the group: the
+/// prefix of lane i (its group's lanes up to i) combined with the suffix of
+/// lane i + 1 (its group's lanes from i + 1 on, when i + 1 is in the group).
 template <class T, class Combine>
-[[nodiscard, gnu::always_inline]] inline xsimd::batch<T> segmented_all(xsimd::batch<T> x, const window_masks<T>& m,
+[[nodiscard, gnu::always_inline]] inline xsimd::batch<T> segmented_all(const xsimd::batch<T>& x, const window_masks<T>& m,
                                                                      const Combine& combine) noexcept {
+  xsimd::batch<T> suffix = x;
+  xsimd::batch<T> prefix = x;
   [&]<std::size_t... S>(std::index_sequence<S...>) {
-    ((x = xsimd::select(m.combine[S], combine(x, swizzled<lane_below<1u << S>>(x)), x)), ...);
-    ((x = xsimd::select(m.spread[S], swizzled<lane_above<1u << S>>(x), x)), ...);
+    ((suffix = xsimd::select(m.suffix[S], combine(suffix, swizzled<lane_below<1u << S>>(suffix)), suffix),
+      prefix = xsimd::select(m.prefix[S], combine(prefix, swizzled<lane_above<1u << S>>(prefix)), prefix)),
+     ...);
   }(std::make_index_sequence<window_masks<T>::steps>());
-  return x;
+  return xsimd::select(m.suffix[0], combine(prefix, swizzled<lane_below<1u>>(suffix)), prefix);
 }
 
 /// The batch at z + first: loaded directly, or through `buffer` (zeros past
@@ -257,6 +264,63 @@ void block_softmax_row_planned(const T* z, T* y, std::size_t length, const plann
       case detail::plan_step::registers_3: normalise_in_batches<3>(z, y, length, step.begin, step.count, log_output); break;
       case detail::plan_step::registers_4: normalise_in_batches<4>(z, y, length, step.begin, step.count, log_output); break;
       case detail::plan_step::streaming: normalise_streaming(z, y, length, step.begin, step.count, log_output); break;
+    }
+  }
+}
+
+/// Softmax backward of one window's groups: dz = y ⊙ (dy − Σ_g y·dy). The
+/// lanes past the window are written back as they were in dz (which may
+/// alias y or dy).
+template <class T>
+[[gnu::flatten]] void backward_window(const T* y, const T* dy, T* dz, std::size_t length, std::size_t begin,
+                                      const window_masks<T>& m) noexcept {
+  using B = xsimd::batch<T>;
+  std::array<T, batch_size<T>> buffer;
+  const B probability = load_in_row(y, begin, length, buffer);
+  const B upstream = load_in_row(dy, begin, length, buffer);
+  const B kept = load_in_row(static_cast<const T*>(dz), begin, length, buffer);
+  const B dot = segmented_all(probability * upstream, m, [](const B& a, const B& b) { return a + b; });
+  store_in_row(xsimd::select(m.lanes, probability * (upstream - dot), kept), dz, begin, length, buffer);
+}
+
+/// Softmax backward of one group of `count` tokens at `begin` (more than one
+/// batch): Σ y·dy in one pass, dz in a second (the group is then in L1). The
+/// last batch is loaded once, with its lanes past the group left out and
+/// written back as they were in dz, so neither pass has a scalar tail.
+template <class T>
+[[gnu::flatten]] void backward_group(const T* y, const T* dy, T* dz, std::size_t length, std::size_t begin,
+                                     std::size_t count) noexcept {
+  using B = xsimd::batch<T>;
+  constexpr std::size_t W = batch_size<T>;
+  const std::size_t full = (count - 1) / W;  // whole batches before the last one
+  const std::size_t last_first = begin + full * W;
+  std::array<T, W> buffer;
+  const B last_probability = load_in_row(y, last_first, length, buffer);
+  const B last_upstream = load_in_row(dy, last_first, length, buffer);
+  const auto tail = lane_numbers<T>() < B(static_cast<T>(count - full * W));
+  B partial = xsimd::select(tail, last_probability * last_upstream, B(T(0)));
+  for (std::size_t i = 0; i < full; ++i) {
+    partial = xsimd::fma(B::load_unaligned(y + begin + i * W), B::load_unaligned(dy + begin + i * W), partial);
+  }
+  const B dot(xsimd::hadd(partial));
+  const B kept = load_in_row(static_cast<const T*>(dz), last_first, length, buffer);
+  for (std::size_t i = 0; i < full; ++i) {
+    const std::size_t first = begin + i * W;
+    (B::load_unaligned(y + first) * (B::load_unaligned(dy + first) - dot)).store_unaligned(dz + first);
+  }
+  store_in_row(xsimd::select(tail, last_probability * (last_upstream - dot), kept), dz, last_first, length, buffer);
+}
+
+/// Softmax backward of one unmasked row of `length` tokens along `rows`'
+/// plan: dz = y ⊙ (dy − Σ_g y·dy). `dz` may equal `y` or `dy`.
+template <class T>
+void block_softmax_backward_row_planned(const T* y, const T* dy, T* dz, std::size_t length,
+                                        const planned_rows<T>& rows) noexcept {
+  const window_masks<T>* masks = rows.masks.data();
+  for (const detail::plan_step& step : rows.plan.steps) {
+    switch (step.kind) {
+      case detail::plan_step::window: backward_window(y, dy, dz, length, step.begin, masks[step.count]); break;
+      default: backward_group(y, dy, dz, length, step.begin, step.count); break;  // 2 batches or more
     }
   }
 }
