@@ -64,7 +64,7 @@ void tiled_rows(const T* z, std::size_t z_stride, T* y, std::size_t y_stride, st
       const std::uint32_t begin = offsets[g];
       while (g < groups && offsets[g + 1] - offsets[g] < tile_large_group && offsets[g + 1] - begin <= tile_chunk_tokens) ++g;
       const std::uint32_t end = offsets[g];
-      if (first + 2 * W <= rows) {
+      if (first + 2 * W <= rows) {  // the same span of the next block's rows: W strided streams
         for (std::size_t lane = 0; lane < W; ++lane) prefetch_span(in[lane] + W * z_stride, begin, end);
       }
       tiles.load(in, begin, end - begin);
