@@ -149,6 +149,21 @@ template <class T>
   std::copy(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(length - first), y + first);
 }
 
+/// The last batch of a group of `count` tokens at `begin`: how many whole
+/// batches come before it, where it starts, and which of its lanes hold the
+/// group's tokens (the others are left out and written back as they were).
+template <class T>
+struct last_batch {
+  std::size_t before;
+  std::size_t first;
+  xsimd::batch_bool<T> inside;
+
+  last_batch(std::size_t begin, std::size_t count) noexcept
+      : before((count - 1) / batch_size<T>),
+        first(begin + before * batch_size<T>),
+        inside(lane_numbers<T>() < xsimd::batch<T>(static_cast<T>(count - before * batch_size<T>))) {}
+};
+
 /// Normalises the groups of one window starting at token `begin`.
 template <class T>
 [[gnu::flatten]] void normalise_window(const T* z, T* y, std::size_t length, std::size_t begin, const window_masks<T>& m,
@@ -180,7 +195,7 @@ template <std::size_t Batches, class T>
   B x[Batches];
   for (std::size_t i = 0; i < Batches; ++i) x[i] = load_in_row(z, begin + i * W, length, buffer);
   const B last = x[Batches - 1];  // its lanes past the group are written back unchanged
-  const auto tail = lane_numbers<T>() < B(static_cast<T>(count - (Batches - 1) * W));
+  const auto tail = last_batch<T>(begin, count).inside;
   x[Batches - 1] = xsimd::select(tail, last, minus_inf);
   B max_batch = x[0];
   for (std::size_t i = 1; i < Batches; ++i) max_batch = xsimd::max(max_batch, x[i]);
@@ -214,12 +229,11 @@ template <class T>
   using B = xsimd::batch<T>;
   constexpr std::size_t W = batch_size<T>;
   const B minus_inf(minus_infinity<T>);
-  const std::size_t full = (count - 1) / W;  // whole batches before the last one
-  const std::size_t last_first = begin + full * W;
+  const last_batch<T> tail(begin, count);
+  const std::size_t full = tail.before;
   std::array<T, W> buffer;
-  const B last_input = load_in_row(z, last_first, length, buffer);
-  const auto tail = lane_numbers<T>() < B(static_cast<T>(count - full * W));
-  const B last = xsimd::select(tail, last_input, minus_inf);
+  const B last_input = load_in_row(z, tail.first, length, buffer);
+  const B last = xsimd::select(tail.inside, last_input, minus_inf);
   B max_batch = last;
   for (std::size_t i = 0; i < full; ++i) max_batch = xsimd::max(max_batch, B::load_unaligned(z + begin + i * W));
   const B shift(group_shift(horizontal_max(max_batch)));
@@ -248,7 +262,7 @@ template <class T>
     for (std::size_t i = 0; i < full; ++i) (B::load_unaligned(y + begin + i * W) * inverse).store_unaligned(y + begin + i * W);
     result = last_exp * inverse;
   }
-  store_in_row(xsimd::select(tail, result, last_input), y, last_first, length, buffer);
+  store_in_row(xsimd::select(tail.inside, result, last_input), y, tail.first, length, buffer);
 }
 
 /// Block softmax (`log_output`: log-softmax) of one unmasked row of `length`
@@ -292,23 +306,22 @@ template <class T>
                                      std::size_t count) noexcept {
   using B = xsimd::batch<T>;
   constexpr std::size_t W = batch_size<T>;
-  const std::size_t full = (count - 1) / W;  // whole batches before the last one
-  const std::size_t last_first = begin + full * W;
+  const last_batch<T> tail(begin, count);
+  const std::size_t full = tail.before;
   std::array<T, W> buffer;
-  const B last_probability = load_in_row(y, last_first, length, buffer);
-  const B last_upstream = load_in_row(dy, last_first, length, buffer);
-  const auto tail = lane_numbers<T>() < B(static_cast<T>(count - full * W));
-  B partial = xsimd::select(tail, last_probability * last_upstream, B(T(0)));
+  const B last_probability = load_in_row(y, tail.first, length, buffer);
+  const B last_upstream = load_in_row(dy, tail.first, length, buffer);
+  B partial = xsimd::select(tail.inside, last_probability * last_upstream, B(T(0)));
   for (std::size_t i = 0; i < full; ++i) {
     partial = xsimd::fma(B::load_unaligned(y + begin + i * W), B::load_unaligned(dy + begin + i * W), partial);
   }
   const B dot(xsimd::hadd(partial));
-  const B kept = load_in_row(static_cast<const T*>(dz), last_first, length, buffer);
+  const B kept = load_in_row(static_cast<const T*>(dz), tail.first, length, buffer);
   for (std::size_t i = 0; i < full; ++i) {
     const std::size_t first = begin + i * W;
     (B::load_unaligned(y + first) * (B::load_unaligned(dy + first) - dot)).store_unaligned(dz + first);
   }
-  store_in_row(xsimd::select(tail, last_probability * (last_upstream - dot), kept), dz, last_first, length, buffer);
+  store_in_row(xsimd::select(tail.inside, last_probability * (last_upstream - dot), kept), dz, tail.first, length, buffer);
 }
 
 /// Softmax backward of one unmasked row of `length` tokens along `rows`'
