@@ -231,3 +231,84 @@ TEMPLATE_LIST_TEST_CASE("kernels match the reference on a shape large enough to 
     compare_nll(backend, p, normalization::block, regularizer::max_suppression(0.1), false);
   });
 }
+
+TEMPLATE_LIST_TEST_CASE("the fused NLL on a layout of small groups matches the reference, each row whatever rows share its tile",
+                        "[backends][reference]", backends_under_test) {
+  // The cpu backend runs the fused NLL of short sets W rows at a time (one
+  // row per vector lane: backends/cpu/nll_tiles.hpp) on layouts of small
+  // groups (mean size <= 8) in rows of at most 256 floats, where the rows of
+  // a tile need not have sets of the same length. This layout mixes 35
+  // singletons with sets of 2-64 tokens (1-4 packets of 16 floats, up to 16
+  // of 4) and ends in a 13-token group (packets past the row's end); 230 rows
+  // make several row blocks, each ending in a partial tile. Some rows are
+  // special: a set all -inf, a NaN in a set, weight 0, ignored rows.
+  std::vector<std::uint32_t> sizes = {64, 2, 33, 3, 17, 5, 16, 4, 48, 9, 7};
+  for (int i = 0; i < 35; ++i) sizes.insert(sizes.begin() + 1 + (i * 7) % static_cast<int>(sizes.size()), 1u);
+  sizes.push_back(13);
+  const synthetic_layout layout(sizes, {{0}});
+  const layout_view view = layout.view();
+  REQUIRE(view.tokens == 256);
+  REQUIRE(view.tokens <= 8 * view.groups);
+  const std::size_t rows = 230;
+  for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
+    for_float_and_double([&]<class T>(std::type_identity<T>) {
+      INFO((sizeof(T) == 4 ? "float" : "double"));
+      std::mt19937_64 rng(5150);
+      problem<T> p;
+      p.layout = view;
+      p.logits = random_logits<T>(rng, rows, view.tokens, logit_scale);
+      p.upstream = random_logits<T>(rng, rows, view.tokens, 1.0);
+      p.mask = make_mask(mask_case::none, rng, view, rows);
+      for (std::size_t r = 0; r < rows; ++r) {
+        // Every third row targets the last group (its packets pass the row's end).
+        p.targets.push_back(r % 3 == 0 ? static_cast<token_id>(view.tokens - 1 - r % 13)
+                                       : static_cast<token_id>(rng() % view.tokens));
+        p.weights.push_back(static_cast<T>(0.5 + static_cast<double>(r % 4) * 0.5));
+      }
+      const auto set_of = [&](std::size_t r) {
+        const std::uint32_t g = view.token_group[p.targets[r]];
+        return std::pair{view.group_offsets[g], view.group_offsets[g + 1]};
+      };
+      for (auto [from, to] = set_of(5); from < to; ++from) p.logits(5, from) = -std::numeric_limits<T>::infinity();
+      std::uint32_t group_of_33 = 0;
+      while (view.group_offsets[group_of_33 + 1] - view.group_offsets[group_of_33] != 33) ++group_of_33;
+      p.targets[17] = view.group_offsets[group_of_33] + 5;
+      p.logits(17, view.group_offsets[group_of_33] + 20) = std::numeric_limits<T>::quiet_NaN();
+      p.weights[23] = T(0);
+      p.targets[40] = p.targets[41] = no_token;
+      compare_nll(backend, p, normalization::block, regularizer{}, true);
+      compare_nll(backend, p, normalization::block, regularizer{}, false);
+
+      // The rows in reverse order share tiles with other rows: each row's
+      // loss, lse and gradient must not change by a bit.
+      const auto run = [&](const problem<T>& q, std::vector<T>& loss, std::vector<T>& lse, host_matrix<T>& grad) {
+        loss.assign(rows, T(-7));
+        lse.assign(rows, T(-7));
+        grad = host_matrix<T>(rows, view.tokens, 0, T(-7));
+        block_nll_tensors<T> io{q.logits.view(), host_view(q.targets), host_view(q.weights), host_view(loss),
+                                grad.view(),     host_view(lse),       {}};
+        block_nll(backend, view, normalization::block, q.mask.mask, io, regularizer{});
+      };
+      problem<T> reversed = p;
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::size_t from = rows - 1 - r;
+        reversed.targets[r] = p.targets[from];
+        reversed.weights[r] = p.weights[from];
+        for (std::uint32_t v = 0; v < view.tokens; ++v) reversed.logits(r, v) = p.logits(from, v);
+      }
+      std::vector<T> loss, lse, reversed_loss, reversed_lse;
+      host_matrix<T> grad, reversed_grad;
+      run(p, loss, lse, grad);
+      run(reversed, reversed_loss, reversed_lse, reversed_grad);
+      const auto same = [](T a, T b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
+      std::size_t differing = 0;
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::size_t from = rows - 1 - r;
+        bool row_same = same(reversed_loss[r], loss[from]) && same(reversed_lse[r], lse[from]);
+        for (std::uint32_t v = 0; v < view.tokens; ++v) row_same = row_same && same(reversed_grad(r, v), grad(from, v));
+        if (!row_same) ++differing;
+      }
+      CHECK(differing == 0);
+    });
+  });
+}

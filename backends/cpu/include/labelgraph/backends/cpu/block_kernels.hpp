@@ -18,6 +18,7 @@
 #include "labelgraph/backend/stream_zero.hpp"
 #include "labelgraph/backends/cpu/avx512_rows.hpp"  // first: simd.hpp's pragmas must see the intrinsics first
 #include "labelgraph/backends/cpu/backend.hpp"
+#include "labelgraph/backends/cpu/nll_tiles.hpp"
 #include "labelgraph/backends/cpu/row_kernels.hpp"
 #include "labelgraph/backends/cpu/tile_kernels.hpp"
 #include "labelgraph/ops/mask.hpp"
@@ -298,9 +299,10 @@ template <class T>
 
 /// Fused NLL forward + gradient, one pass over each row's set N(t)
 /// (`block_nll_row`, or `block_nll_row_in_registers` for sets of up to 4
-/// packets; with C(u) lists `candidate_nll_row`, O(|N(t)|)); the
-/// batch total by `detail::chunked_total`. The gradient is zero outside N(t):
-/// how those zeros are written is `cpu_detail::gradient_fill`.
+/// packets, or W rows at a time by `nll_tile` where `detail::nll_tiles_pay`;
+/// with C(u) lists `candidate_nll_row`, O(|N(t)|)); the batch total by
+/// `detail::chunked_total`. The gradient is zero outside N(t): how those
+/// zeros are written is `cpu_detail::gradient_fill`.
 template <class T>
 void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const regularizer& reg,
                       const block_nll_tensors<T>& t) noexcept {
@@ -317,10 +319,17 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
   // distance stopped at the block's end); rows with C(u) lists are not
   // (measured 10-35% slower with their candidates' lines prefetched).
   const bool prefetch = !sets.candidate_lists();
+  // Short sets of zeroed rows W rows at a time (labelgraph/backend/nll_tiles.hpp).
+  const bool tiles = zero_blocks && regulariser == cpu_detail::nll_regulariser::none &&
+                     spec.mask.kind == mask_kind::none && detail::nll_tiles_pay<T>(tokens, sets.groups());
   backend.for_row_blocks(rows, tokens, [&](std::size_t first, std::size_t last, cpu_detail::scratch& work) {
     const auto keep = [&](std::size_t row, const cpu_detail::nll_row_result<T>& result) {
       t.loss(row) = result.loss;
       if (!t.log_normalizer.empty()) t.log_normalizer(row) = result.lse;
+    };
+    detail::nll_tile_queue<T, cpu_detail::lanes<T>> tile_queue;
+    const auto run_tile = [&] {
+      cpu_detail::run_nll_tile(tile_queue, static_cast<std::uint32_t>(tokens), fill == gradient_fill::block, keep);
     };
     if (zero_blocks) {  // the block's rows are contiguous: one fill, then only the sets are written
       detail::zero_block(t.grad_logits.row(first), (last - first) * tokens, fill == gradient_fill::streamed_block);
@@ -343,6 +352,10 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
                                               regulariser, epsilon, zero_blocks, work));
         continue;
       }
+      if (tiles && tile_queue.fits(set.begin, set.end)) {
+        if (tile_queue.push({r, t.logits.row(r), grad, set.begin, set.end, target, weight})) run_tile();
+        continue;
+      }
       const std::uint8_t* allowed = sets.allowed(r, work);
       if (grad != nullptr && allowed == nullptr && set.size() <= cpu_detail::nll_register_packets * cpu_detail::lanes<T>) {
         keep(r, cpu_detail::block_nll_row_in_registers(t.logits.row(r), grad, static_cast<std::uint32_t>(tokens), set, target,
@@ -354,6 +367,7 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
       keep(r, cpu_detail::block_nll_row(t.logits.row(r), exps, set, target, weight, allowed, regulariser, epsilon));
       if (grad != nullptr) cpu_detail::zero_outside(grad, tokens, set, zero_blocks);
     }
+    if (!tile_queue.empty()) run_tile();
   });
   if (!t.total.empty()) t.total(0) = static_cast<T>(detail::chunked_total(tensor_view<const T, 1>(t.loss)));
 }

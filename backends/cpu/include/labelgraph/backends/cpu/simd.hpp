@@ -255,6 +255,24 @@ inline void store_first_lanes(T* to, const packet<T>& x, std::size_t n) noexcept
 #endif
 }
 
+/// Loads the first n < `lanes<T>` elements at `from` into a packet; the other
+/// lanes are 0 and their memory is not read (a masked load with AVX-512,
+/// through a buffer otherwise).
+template <class T>
+inline packet<T> load_first_lanes(const T* from, std::size_t n) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 4) {
+    return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1u), from);
+  } else {
+    return _mm512_maskz_loadu_pd(static_cast<__mmask8>((1u << n) - 1u), from);
+  }
+#else
+  alignas(64) T buffer[lanes<T>] = {};
+  for (std::size_t k = 0; k < n; ++k) buffer[k] = from[k];
+  return ei::pload<packet<T>>(buffer);
+#endif
+}
+
 /// exp of one scalar through the packet code (bitwise equal to `exp_array`).
 template <class T>
 inline T exp_scalar(T x) noexcept {

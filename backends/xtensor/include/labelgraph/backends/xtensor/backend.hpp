@@ -27,6 +27,7 @@
 #include "labelgraph/backend/prefetch.hpp"
 #include "labelgraph/backend/row_blocks.hpp"
 #include "labelgraph/backend/stream_zero.hpp"
+#include "labelgraph/backends/xtensor/nll_tiles.hpp"
 #include "labelgraph/backends/xtensor/planned_rows.hpp"
 #include "labelgraph/backends/xtensor/row_kernels.hpp"
 #include "labelgraph/backends/xtensor/tile_kernels.hpp"
@@ -349,15 +350,35 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
   // (labelgraph/backend/prefetch.hpp), not with C(u) lists (the cpu backend
   // measured those 10-35% slower with their candidates' lines prefetched).
   const bool prefetch = spec.mask.kind != mask_kind::candidates;
+  // Short sets of zeroed rows W rows at a time (labelgraph/backend/nll_tiles.hpp).
+  const bool tiles = zero_blocks && regulariser == 0 && spec.mask.kind == mask_kind::none &&
+                     detail::nll_tiles_pay<T>(tokens, sets.groups());
+  const auto keep = [&](std::size_t r, const xtensor_detail::nll_row_result<T>& result) {
+    t.loss(r) = result.loss;
+    if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
+  };
   backend.for_row_blocks(rows, tokens, [&](std::size_t first_row, std::size_t last_row) {
     if (zero_blocks) detail::zero_block(t.grad_logits.row(first_row), (last_row - first_row) * tokens, streamed);
+    detail::nll_tile_queue<T, xtensor_detail::batch_size<T>> tile_queue;
     for (std::size_t r = first_row; r < last_row; ++r) {
       if (const std::size_t ahead = r + detail::nll_prefetch_rows; prefetch && ahead < rows && t.targets(ahead) != no_token) {
         const auto [begin, end] = sets.set_of(t.targets(ahead));
         detail::prefetch_span(t.logits.row(ahead), begin, end);
       }
+      if (const token_id target = t.targets(r); tiles && target != no_token) {
+        const auto [begin, end] = sets.set_of(target);
+        const auto first = static_cast<std::uint32_t>(begin), last = static_cast<std::uint32_t>(end);
+        if (tile_queue.fits(first, last)) {
+          const T weight = t.weights.empty() ? T(1) : t.weights(r);
+          if (tile_queue.push({r, t.logits.row(r), t.grad_logits.row(r), first, last, target, weight})) {
+            xtensor_detail::run_nll_tile(tile_queue, tokens, !streamed, keep);
+          }
+          continue;
+        }
+      }
       row_loss(r);
     }
+    if (!tile_queue.empty()) xtensor_detail::run_nll_tile(tile_queue, tokens, !streamed, keep);
   });
   if (!t.total.empty()) t.total(0) = static_cast<T>(detail::chunked_total(tensor_view<const T, 1>(t.loss)));
 }

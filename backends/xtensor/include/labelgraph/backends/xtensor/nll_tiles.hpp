@@ -1,0 +1,139 @@
+#pragma once
+/// \file
+/// The xtensor backend's tile of the fused NLL (labelgraph/backend/nll_tiles.hpp:
+/// W rows of short sets at once, one row per lane) in xsimd batches, with
+/// the W x W transposes of tile_kernels.hpp and xsimd's exp and log.
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push  // GCC bug 105593 in AVX-512 intrinsics, see row_kernels.hpp
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+#include <xsimd/xsimd.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "labelgraph/backend/nll_tiles.hpp"
+#include "labelgraph/backends/xtensor/planned_rows.hpp"
+#include "labelgraph/backends/xtensor/row_kernels.hpp"
+#include "labelgraph/backends/xtensor/tile_kernels.hpp"
+
+namespace labelgraph::backends::xtensor_detail {
+
+/// The fused NLL (regulariser `none`) of `count` ≤ W rows whose sets span at
+/// most K batches each: lane i is row i (lanes past `count` repeat the last
+/// row and are dropped). For each row, with e_v = exp(z_v − m), s = Σ_N e:
+///   lse = m + log s,  loss = w (lse − z_t),  grad_v = w (e_v / s − 1_t)
+/// on N (`block_nll_row`'s formulas). `keep(row, result)` receives each
+/// row's {loss, lse}. `whole_batches`: a set's batches may be stored whole
+/// where they stay inside the row (their lanes past the set are 0, and the
+/// caller zeroed the row in cache); otherwise only the set's lanes are. A
+/// row whose maximum is −inf (no mass, or NaN as its only mass) is left to
+/// the row kernel, as there.
+template <std::size_t K, class T, class Keep>
+[[gnu::flatten]] inline void nll_tile(const detail::nll_tile_row<T>* rows, std::size_t count, std::size_t tokens,
+                                      bool whole_batches, Keep&& keep) noexcept {
+  using B = xsimd::batch<T>;
+  constexpr std::size_t W = B::size;
+  const auto lane_row = [&](std::size_t i) -> const detail::nll_tile_row<T>& { return rows[std::min(i, count - 1)]; };
+  alignas(64) std::array<T, W> set_size, target_position, weight, target_logit, buffer;
+  for (std::size_t i = 0; i < W; ++i) {
+    const detail::nll_tile_row<T>& r = lane_row(i);
+    set_size[i] = static_cast<T>(r.end - r.begin);
+    target_position[i] = static_cast<T>(r.target - r.begin);
+    weight[i] = r.weight;
+    target_logit[i] = r.logits[r.target];
+  }
+  const B minus_inf(minus_infinity<T>);
+  const B zero(T(0));
+  // x[p][j], lane i: position p W + j of row i's set (−inf past its end).
+  std::array<std::array<B, W>, K> x;
+  for (std::size_t p = 0; p < K; ++p) {
+    for (std::size_t i = 0; i < W; ++i) {  // (batches past a shorter set are not read: all their lanes are masked)
+      const detail::nll_tile_row<T>& r = lane_row(i);
+      const std::size_t first = r.begin + p * W;
+      x[p][i] = first < r.end ? load_in_row(r.logits, first, tokens, buffer) : minus_inf;
+    }
+    transpose_square(x[p].data());
+  }
+  const B size = B::load_aligned(set_size.data());
+  B max = minus_inf;
+  for (std::size_t p = 0; p < K; ++p) {
+    for (std::size_t j = 0; j < W; ++j) {
+      x[p][j] = xsimd::select(B(static_cast<T>(p * W + j)) < size, x[p][j], minus_inf);
+      max = xsimd::max(max, x[p][j]);
+    }
+  }
+  const B shift = xsimd::select(max == minus_inf, zero, max);
+  B sum = zero;
+  for (std::size_t p = 0; p < K; ++p) {
+    for (std::size_t j = 0; j < W; ++j) {
+      x[p][j] = xsimd::exp(x[p][j] - shift);  // e, 0 past the set's end
+      sum += x[p][j];
+    }
+  }
+  const B lse = shift + xsimd::log(sum);
+  const B w = B::load_aligned(weight.data());
+  const B scale = w / sum;
+  const B target = B::load_aligned(target_position.data());
+  for (std::size_t p = 0; p < K; ++p) {
+    for (std::size_t j = 0; j < W; ++j) {
+      const B position(static_cast<T>(p * W + j));
+      const B gradient = x[p][j] * scale - xsimd::select(position == target, w, zero);
+      // 0 past the set's end, also when the set is NaN (e = 0, but e / s is not).
+      x[p][j] = xsimd::select(position < size, gradient, zero);
+    }
+    transpose_square(x[p].data());
+    for (std::size_t i = 0; i < count; ++i) {
+      const detail::nll_tile_row<T>& r = rows[i];
+      const std::size_t first = r.begin + p * W;
+      if (first >= r.end) continue;  // a shorter set than the tile's longest
+      if ((whole_batches && first + W <= tokens) || first + W <= r.end) {
+        x[p][i].store_unaligned(r.grad + first);
+      } else {
+        x[p][i].store_aligned(buffer.data());
+        std::copy(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(r.end - first), r.grad + first);
+      }
+    }
+  }
+  alignas(64) std::array<T, W> row_lse, row_loss, row_max;
+  lse.store_aligned(row_lse.data());
+  xsimd::select(w == zero, zero, w * (lse - B::load_aligned(target_logit.data()))).store_aligned(row_loss.data());
+  max.store_aligned(row_max.data());
+  for (std::size_t i = 0; i < count; ++i) {
+    const detail::nll_tile_row<T>& r = rows[i];
+    if (row_max[i] == minus_infinity<T>) {
+      keep(r.row, block_nll_row_in_batches(r.logits, r.grad, tokens, r.begin, r.end, r.target, r.weight, 0, T(0),
+                                           /*row_is_zero=*/true));
+    } else {
+      keep(r.row, nll_row_result<T>{row_loss[i], row_lse[i]});
+    }
+  }
+}
+
+/// `nll_tile` of the rows waiting in `queue`, over as many batches as the
+/// longest of their sets spans; then clears the queue.
+template <class T, class Keep>
+inline void run_nll_tile(detail::nll_tile_queue<T, batch_size<T>>& queue, std::size_t tokens, bool whole_batches,
+                         Keep&& keep) noexcept {
+  static_assert(detail::nll_tile_vectors == 4, "one case per count of batches below");
+  const std::span<const detail::nll_tile_row<T>> rows = queue.rows();
+  switch (queue.vectors()) {
+    case 1: nll_tile<1>(rows.data(), rows.size(), tokens, whole_batches, keep); break;
+    case 2: nll_tile<2>(rows.data(), rows.size(), tokens, whole_batches, keep); break;
+    case 3: nll_tile<3>(rows.data(), rows.size(), tokens, whole_batches, keep); break;
+    default: nll_tile<4>(rows.data(), rows.size(), tokens, whole_batches, keep); break;
+  }
+  queue.clear();
+}
+
+}  // namespace labelgraph::backends::xtensor_detail
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

@@ -1,0 +1,92 @@
+#pragma once
+/// \file
+/// Rows of the fused NLL collected into tiles, for the host backends' NLL
+/// tiles (cpu: backends/cpu/nll_tiles.hpp, xtensor: its nll_tiles.hpp).
+///
+/// On a layout of small groups the fused NLL of a row costs little more than
+/// the work that does not grow with its set: two horizontal reductions (max
+/// and sum), a scalar `log`, a division, and loop exits that depend on the
+/// set's length, so they mispredict from row to row. A tile takes W rows (W
+/// = vector lanes) whose sets span at most 4 vectors, loads each row's set
+/// from its first token and transposes W x W blocks: lane i then holds row
+/// i, and max, sum, log, 1/sum and the gradient are vertical vector ops over
+/// the set's positions (one vector log and one division per W rows, no
+/// horizontal reduction, no branch that depends on a row). The gradient is
+/// transposed back and stored over each set of rows the caller zeroed.
+/// Lanes never mix: a row's result depends on its own logits only, whichever
+/// rows share its tile. Regulariser `none` only (the others go row by row).
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace labelgraph::detail {
+
+/// Vectors' worth of tokens a set may hold to go into a tile (it then spans
+/// at most that many vectors from its first token).
+inline constexpr std::uint32_t nll_tile_vectors = 4;
+
+/// Rows at most this long take tiles: a row block (64 KiB of logits,
+/// `rows_per_task`) then holds 64 rows or more, so that few tiles run part
+/// full at a block's end.
+inline constexpr std::size_t nll_tile_row_bytes = 1024;
+
+/// Whether the fused NLL of rows of `tokens` tokens cut into `groups` groups
+/// takes tiles: mean group size at most 8 (the cpu backend's rule for its
+/// softmax tiles) and rows of at most `nll_tile_row_bytes`. The pet
+/// benchmark layout (64 tokens in 15 groups): 1.9x faster than the cpu
+/// backend's row kernel on 1 thread; mix256 (256 tokens in 23 groups, sets
+/// of 1-4 vectors), which this rule leaves out: 1.15x slower.
+template <class T>
+[[nodiscard]] constexpr bool nll_tiles_pay(std::size_t tokens, std::size_t groups) noexcept {
+  return groups > 1 && tokens <= 8 * groups && tokens * sizeof(T) <= nll_tile_row_bytes;
+}
+
+/// One row of the fused NLL waiting for its tile.
+template <class T>
+struct nll_tile_row {
+  std::size_t row;       ///< its index in the batch (for the outputs)
+  const T* logits;       ///< the row's logits
+  T* grad;               ///< the row's gradient, zeroed by the caller
+  std::uint32_t begin;   ///< N(t) = [begin, end), at most nll_tile_vectors vectors long
+  std::uint32_t end;
+  std::uint32_t target;  ///< t ∈ N(t)
+  T weight;
+};
+
+/// Up to `Width` rows waiting for a tile, in arrival order, and the most
+/// vectors any of their sets spans (the tile's length).
+template <class T, std::uint32_t Width>
+class nll_tile_queue {
+public:
+  /// Whether a row with this set may wait here.
+  [[nodiscard]] static constexpr bool fits(std::uint32_t begin, std::uint32_t end) noexcept {
+    return end > begin && end - begin <= nll_tile_vectors * Width;
+  }
+
+  /// Queues `row` (its set `fits`); true when `Width` rows wait: run them
+  /// and `clear`.
+  [[nodiscard]] bool push(const nll_tile_row<T>& row) noexcept {
+    vectors_ = std::max(vectors_, (row.end - row.begin + Width - 1) / Width);
+    rows_[waiting_++] = row;
+    return waiting_ == Width;
+  }
+
+  [[nodiscard]] std::span<const nll_tile_row<T>> rows() const noexcept { return {rows_.data(), waiting_}; }
+  [[nodiscard]] std::uint32_t vectors() const noexcept { return vectors_; }
+  [[nodiscard]] bool empty() const noexcept { return waiting_ == 0; }
+
+  void clear() noexcept {
+    waiting_ = 0;
+    vectors_ = 0;
+  }
+
+private:
+  std::array<nll_tile_row<T>, Width> rows_;
+  std::uint32_t waiting_ = 0;
+  std::uint32_t vectors_ = 0;
+};
+
+}  // namespace labelgraph::detail
