@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 namespace labelgraph::detail {
 
@@ -66,19 +67,28 @@ public:
     return end > begin && end - begin <= nll_tile_vectors * Width;
   }
 
-  /// Queues `row` (its set `fits`); true when `Width` rows wait: run them
-  /// and `clear`.
+  /// Queues `row` (its set `fits`); true when `Width` rows wait (`run` them).
   [[nodiscard]] bool push(const nll_tile_row<T>& row) noexcept {
     vectors_ = std::max(vectors_, (row.end - row.begin + Width - 1) / Width);
     rows_[waiting_++] = row;
     return waiting_ == Width;
   }
 
-  [[nodiscard]] std::span<const nll_tile_row<T>> rows() const noexcept { return {rows_.data(), waiting_}; }
-  [[nodiscard]] std::uint32_t vectors() const noexcept { return vectors_; }
   [[nodiscard]] bool empty() const noexcept { return waiting_ == 0; }
 
-  void clear() noexcept {
+  /// Runs the rows waiting as one tile, `tile(vectors, rows)` with `vectors`
+  /// a std::integral_constant (the most vectors their sets span, a
+  /// compile-time length for the backend's tile), then empties the queue.
+  template <class Tile>
+  void run(Tile&& tile) {
+    static_assert(nll_tile_vectors == 4, "one case per count of vectors below");
+    const std::span<const nll_tile_row<T>> rows(rows_.data(), waiting_);
+    switch (vectors_) {
+      case 1: tile(std::integral_constant<std::uint32_t, 1>{}, rows); break;
+      case 2: tile(std::integral_constant<std::uint32_t, 2>{}, rows); break;
+      case 3: tile(std::integral_constant<std::uint32_t, 3>{}, rows); break;
+      default: tile(std::integral_constant<std::uint32_t, 4>{}, rows); break;
+    }
     waiting_ = 0;
     vectors_ = 0;
   }

@@ -129,23 +129,6 @@ inline void nll_tile(const detail::nll_tile_row<T>* rows, std::uint32_t count, s
   }
 }
 
-/// `nll_tile` of the rows waiting in `queue`, over as many packets as the
-/// longest of their sets spans; then clears the queue.
-template <class T, class Keep>
-inline void run_nll_tile(detail::nll_tile_queue<T, lanes<T>>& queue, std::uint32_t tokens, bool whole_packets,
-                         Keep&& keep) noexcept {
-  static_assert(detail::nll_tile_vectors == 4, "one case per count of packets below");
-  const std::span<const detail::nll_tile_row<T>> rows = queue.rows();
-  const auto count = static_cast<std::uint32_t>(rows.size());
-  switch (queue.vectors()) {
-    case 1: nll_tile<1>(rows.data(), count, tokens, whole_packets, keep); break;
-    case 2: nll_tile<2>(rows.data(), count, tokens, whole_packets, keep); break;
-    case 3: nll_tile<3>(rows.data(), count, tokens, whole_packets, keep); break;
-    default: nll_tile<4>(rows.data(), count, tokens, whole_packets, keep); break;
-  }
-  queue.clear();
-}
-
 }  // namespace labelgraph::backends::cpu_detail
 
 #if defined(__GNUC__) && !defined(__clang__)

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string_view>
 
 #include "labelgraph/backend/candidate_nll.hpp"
@@ -360,6 +361,11 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
   backend.for_row_blocks(rows, tokens, [&](std::size_t first_row, std::size_t last_row) {
     if (zero_blocks) detail::zero_block(t.grad_logits.row(first_row), (last_row - first_row) * tokens, streamed);
     detail::nll_tile_queue<T, xtensor_detail::batch_size<T>> tile_queue;
+    const auto run_tile = [&] {
+      tile_queue.run([&](auto vectors, std::span<const detail::nll_tile_row<T>> waiting) {
+        xtensor_detail::nll_tile<decltype(vectors)::value>(waiting.data(), waiting.size(), tokens, !streamed, keep);
+      });
+    };
     for (std::size_t r = first_row; r < last_row; ++r) {
       if (const std::size_t ahead = r + detail::nll_prefetch_rows; prefetch && ahead < rows && t.targets(ahead) != no_token) {
         const auto [begin, end] = sets.set_of(t.targets(ahead));
@@ -370,15 +376,13 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
         const auto first = static_cast<std::uint32_t>(begin), last = static_cast<std::uint32_t>(end);
         if (tile_queue.fits(first, last)) {
           const T weight = t.weights.empty() ? T(1) : t.weights(r);
-          if (tile_queue.push({r, t.logits.row(r), t.grad_logits.row(r), first, last, target, weight})) {
-            xtensor_detail::run_nll_tile(tile_queue, tokens, !streamed, keep);
-          }
+          if (tile_queue.push({r, t.logits.row(r), t.grad_logits.row(r), first, last, target, weight})) run_tile();
           continue;
         }
       }
       row_loss(r);
     }
-    if (!tile_queue.empty()) xtensor_detail::run_nll_tile(tile_queue, tokens, !streamed, keep);
+    if (!tile_queue.empty()) run_tile();
   });
   if (!t.total.empty()) t.total(0) = static_cast<T>(detail::chunked_total(tensor_view<const T, 1>(t.loss)));
 }

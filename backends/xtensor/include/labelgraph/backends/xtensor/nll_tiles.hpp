@@ -16,7 +16,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <span>
 
 #include "labelgraph/backend/nll_tiles.hpp"
 #include "labelgraph/backends/xtensor/planned_rows.hpp"
@@ -114,22 +113,6 @@ template <std::size_t K, class T, class Keep>
       keep(r.row, nll_row_result<T>{row_loss[i], row_lse[i]});
     }
   }
-}
-
-/// `nll_tile` of the rows waiting in `queue`, over as many batches as the
-/// longest of their sets spans; then clears the queue.
-template <class T, class Keep>
-inline void run_nll_tile(detail::nll_tile_queue<T, batch_size<T>>& queue, std::size_t tokens, bool whole_batches,
-                         Keep&& keep) noexcept {
-  static_assert(detail::nll_tile_vectors == 4, "one case per count of batches below");
-  const std::span<const detail::nll_tile_row<T>> rows = queue.rows();
-  switch (queue.vectors()) {
-    case 1: nll_tile<1>(rows.data(), rows.size(), tokens, whole_batches, keep); break;
-    case 2: nll_tile<2>(rows.data(), rows.size(), tokens, whole_batches, keep); break;
-    case 3: nll_tile<3>(rows.data(), rows.size(), tokens, whole_batches, keep); break;
-    default: nll_tile<4>(rows.data(), rows.size(), tokens, whole_batches, keep); break;
-  }
-  queue.clear();
 }
 
 }  // namespace labelgraph::backends::xtensor_detail
