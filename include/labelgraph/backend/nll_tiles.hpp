@@ -37,9 +37,9 @@ inline constexpr std::size_t nll_tile_row_bytes = 1024;
 /// Whether the fused NLL of rows of `tokens` tokens cut into `groups` groups
 /// takes tiles: mean group size at most 8 (the cpu backend's rule for its
 /// softmax tiles) and rows of at most `nll_tile_row_bytes`. The pet
-/// benchmark layout (64 tokens in 15 groups): 1.9x faster than the cpu
-/// backend's row kernel on 1 thread; mix256 (256 tokens in 23 groups, sets
-/// of 1-4 vectors), which this rule leaves out: 1.15x slower.
+/// benchmark layout (64 tokens in 15 groups): 1.7-1.8x faster than the row
+/// kernels; mix256 (256 tokens in 24 groups, sets of 1-4 vectors of 16
+/// floats), which this rule leaves out: 1.15x slower (docs/performance.md).
 template <class T>
 [[nodiscard]] constexpr bool nll_tiles_pay(std::size_t tokens, std::size_t groups) noexcept {
   return groups > 1 && tokens <= 8 * groups && tokens * sizeof(T) <= nll_tile_row_bytes;
