@@ -55,6 +55,8 @@ inline void nll_tile(const detail::nll_tile_row<T>* rows, std::uint32_t count, s
     weight[i] = r.weight;
     target_logit[i] = r.logits[r.target];
   }
+  const P minus_inf = ei::pset1<P>(minus_infinity<T>);
+  const P zero = ei::pzero(minus_inf);
   // x[p][j], lane i: position p W + j of row i's set (−inf past its end).
   P x[K][W];
   ei::PacketBlock<P, W> block;
@@ -62,13 +64,11 @@ inline void nll_tile(const detail::nll_tile_row<T>* rows, std::uint32_t count, s
     for (std::uint32_t i = 0; i < W; ++i) {  // (packets past a shorter set are not read: all their lanes are masked)
       const detail::nll_tile_row<T>& r = lane_row(i);
       const std::uint32_t first = r.begin + p * W;
-      block.packet[i] = first < r.end ? load_in_row(r.logits, first, tokens) : ei::pset1<P>(minus_infinity<T>);
+      block.packet[i] = first < r.end ? load_in_row(r.logits, first, tokens) : minus_inf;
     }
     ei::ptranspose(block);
     for (std::uint32_t j = 0; j < W; ++j) x[p][j] = block.packet[j];
   }
-  const P minus_inf = ei::pset1<P>(minus_infinity<T>);
-  const P zero = ei::pzero(minus_inf);
   const P size = ei::pload<P>(set_size);
   P max = minus_inf;
   for (std::uint32_t p = 0; p < K; ++p) {
@@ -102,15 +102,10 @@ inline void nll_tile(const detail::nll_tile_row<T>* rows, std::uint32_t count, s
       const detail::nll_tile_row<T>& r = rows[i];
       const std::uint32_t first = r.begin + p * W;
       if (first >= r.end) continue;  // a shorter set than the tile's longest
-      if (whole_packets && first + W <= tokens) {
+      if ((whole_packets && first + W <= tokens) || first + W <= r.end) {
         ei::pstoreu(r.grad + first, block.packet[i]);
       } else {
-        const std::uint32_t n = std::min(W, r.end - first);
-        if (n == W) {
-          ei::pstoreu(r.grad + first, block.packet[i]);
-        } else {
-          store_first_lanes(r.grad + first, block.packet[i], n);
-        }
+        store_first_lanes(r.grad + first, block.packet[i], r.end - first);
       }
     }
   }
