@@ -20,6 +20,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <type_traits>
 
@@ -56,6 +57,53 @@ struct nll_tile_row {
   std::uint32_t target;  ///< t ∈ N(t)
   T weight;
 };
+
+/// The row of a tile's lane `lane`: lanes past the tile's rows repeat its
+/// last row (their results are dropped).
+template <class T>
+[[nodiscard]] const nll_tile_row<T>& nll_tile_lane_row(std::span<const nll_tile_row<T>> rows, std::size_t lane) noexcept {
+  return rows[std::min(lane, rows.size() - 1)];
+}
+
+/// What a tile needs of each lane's row besides its logits, one array per
+/// quantity for the backend's aligned vector loads: the set's length, the
+/// target's position in the set, the weight and the target's logit z_t.
+template <class T, std::size_t Width>
+struct nll_tile_lanes {
+  alignas(64) std::array<T, Width> set_size;
+  alignas(64) std::array<T, Width> target_position;
+  alignas(64) std::array<T, Width> weight;
+  alignas(64) std::array<T, Width> target_logit;
+
+  explicit nll_tile_lanes(std::span<const nll_tile_row<T>> rows) noexcept {
+    for (std::size_t i = 0; i < Width; ++i) {
+      const nll_tile_row<T>& r = nll_tile_lane_row(rows, i);
+      set_size[i] = static_cast<T>(r.end - r.begin);
+      target_position[i] = static_cast<T>(r.target - r.begin);
+      weight[i] = r.weight;
+      target_logit[i] = r.logits[r.target];
+    }
+  }
+};
+
+/// Hands each of a tile's rows its result, `keep(row, {loss, lse})`, from
+/// the tile's per-lane `loss`, `lse` and `max`; a row whose maximum is −inf
+/// (no mass, or NaN as its only mass) gets `row_kernel(row)` instead, the
+/// backend's row kernel, which owns those rules. The result type is the row
+/// kernel's.
+template <class T, std::size_t Width, class RowKernel, class Keep>
+void keep_nll_tile_results(std::span<const nll_tile_row<T>> rows, const std::array<T, Width>& loss,
+                           const std::array<T, Width>& lse, const std::array<T, Width>& max, RowKernel&& row_kernel,
+                           Keep&& keep) {
+  using result = std::invoke_result_t<RowKernel&, const nll_tile_row<T>&>;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (max[i] == -std::numeric_limits<T>::infinity()) {
+      keep(rows[i].row, row_kernel(rows[i]));
+    } else {
+      keep(rows[i].row, result{loss[i], lse[i]});
+    }
+  }
+}
 
 /// Up to `Width` rows waiting for a tile, in arrival order, and the most
 /// vectors any of their sets spans (the tile's length).

@@ -330,8 +330,8 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
     detail::nll_tile_queue<T, cpu_detail::lanes<T>> tile_queue;
     const auto run_tile = [&] {
       tile_queue.run([&](auto vectors, std::span<const detail::nll_tile_row<T>> waiting) {
-        cpu_detail::nll_tile<decltype(vectors)::value>(waiting.data(), static_cast<std::uint32_t>(waiting.size()),
-                                        static_cast<std::uint32_t>(tokens), fill == gradient_fill::block, keep);
+        cpu_detail::nll_tile<decltype(vectors)::value>(waiting, static_cast<std::uint32_t>(tokens),
+                                                       fill == gradient_fill::block, keep);
       });
     };
     if (zero_blocks) {  // the block's rows are contiguous: one fill, then only the sets are written

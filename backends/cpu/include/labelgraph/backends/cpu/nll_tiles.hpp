@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "labelgraph/backend/nll_tiles.hpp"
 #include "labelgraph/backends/cpu/row_kernels.hpp"
@@ -31,9 +32,9 @@ inline packet<T> load_in_row(const T* row, std::uint32_t first, std::uint32_t to
   return load_first_lanes(row + first, tokens - first);
 }
 
-/// The fused NLL (regulariser `none`) of `count` ≤ W rows whose sets span at
-/// most K packets each: lane i is row i (lanes past `count` repeat the last
-/// row and are dropped). For each row, with e_v = exp(z_v − m), s = Σ_N e:
+/// The fused NLL (regulariser `none`) of `rows` (at most W) whose sets span
+/// at most K packets each: lane i is row i (`detail::nll_tile_lane_row`).
+/// For each row, with e_v = exp(z_v − m), s = Σ_N e:
 ///   lse = m + log s,  loss = w (lse − z_t),  grad_v = w (e_v / s − 1_t)
 /// on N (`block_nll_row`'s formulas). `keep(row, result)` receives each
 /// row's {loss, lse}. `whole_packets`: the packets of the set may be stored
@@ -42,19 +43,11 @@ inline packet<T> load_in_row(const T* row, std::uint32_t first, std::uint32_t to
 /// A row whose maximum is −inf (no mass, or NaN as its only mass) is left to
 /// the row kernel, as there.
 template <std::uint32_t K, class T, class Keep>
-inline void nll_tile(const detail::nll_tile_row<T>* rows, std::uint32_t count, std::uint32_t tokens, bool whole_packets,
+inline void nll_tile(std::span<const detail::nll_tile_row<T>> rows, std::uint32_t tokens, bool whole_packets,
                      Keep&& keep) noexcept {
   using P = packet<T>;
   constexpr std::uint32_t W = lanes<T>;
-  const auto lane_row = [&](std::uint32_t i) -> const detail::nll_tile_row<T>& { return rows[std::min(i, count - 1)]; };
-  alignas(64) T set_size[W], target_position[W], weight[W], target_logit[W];
-  for (std::uint32_t i = 0; i < W; ++i) {
-    const detail::nll_tile_row<T>& r = lane_row(i);
-    set_size[i] = static_cast<T>(r.end - r.begin);
-    target_position[i] = static_cast<T>(r.target - r.begin);
-    weight[i] = r.weight;
-    target_logit[i] = r.logits[r.target];
-  }
+  const detail::nll_tile_lanes<T, W> lane(rows);
   const P minus_inf = ei::pset1<P>(minus_infinity<T>);
   const P zero = ei::pzero(minus_inf);
   // x[p][j], lane i: position p W + j of row i's set (−inf past its end).
@@ -62,14 +55,14 @@ inline void nll_tile(const detail::nll_tile_row<T>* rows, std::uint32_t count, s
   ei::PacketBlock<P, W> block;
   for (std::uint32_t p = 0; p < K; ++p) {
     for (std::uint32_t i = 0; i < W; ++i) {  // (packets past a shorter set are not read: all their lanes are masked)
-      const detail::nll_tile_row<T>& r = lane_row(i);
+      const detail::nll_tile_row<T>& r = detail::nll_tile_lane_row(rows, i);
       const std::uint32_t first = r.begin + p * W;
       block.packet[i] = first < r.end ? load_in_row(r.logits, first, tokens) : minus_inf;
     }
     ei::ptranspose(block);
     for (std::uint32_t j = 0; j < W; ++j) x[p][j] = block.packet[j];
   }
-  const P size = ei::pload<P>(set_size);
+  const P size = ei::pload<P>(lane.set_size.data());
   P max = minus_inf;
   for (std::uint32_t p = 0; p < K; ++p) {
     for (std::uint32_t j = 0; j < W; ++j) {
@@ -87,9 +80,9 @@ inline void nll_tile(const detail::nll_tile_row<T>* rows, std::uint32_t count, s
     }
   }
   const P lse = ei::padd(shift, log_packet(sum));
-  const P w = ei::pload<P>(weight);
+  const P w = ei::pload<P>(lane.weight.data());
   const P scale = ei::pdiv(w, sum);
-  const P target = ei::pload<P>(target_position);
+  const P target = ei::pload<P>(lane.target_position.data());
   for (std::uint32_t p = 0; p < K; ++p) {
     for (std::uint32_t j = 0; j < W; ++j) {
       const P position = ei::pset1<P>(static_cast<T>(p * W + j));
@@ -98,7 +91,7 @@ inline void nll_tile(const detail::nll_tile_row<T>* rows, std::uint32_t count, s
       block.packet[j] = ei::pselect(ei::pcmp_lt(position, size), ei::psub(ei::pmul(x[p][j], scale), one_hot), zero);
     }
     ei::ptranspose(block);
-    for (std::uint32_t i = 0; i < count; ++i) {
+    for (std::size_t i = 0; i < rows.size(); ++i) {
       const detail::nll_tile_row<T>& r = rows[i];
       const std::uint32_t first = r.begin + p * W;
       if (first >= r.end) continue;  // a shorter set than the tile's longest
@@ -109,19 +102,18 @@ inline void nll_tile(const detail::nll_tile_row<T>* rows, std::uint32_t count, s
       }
     }
   }
-  alignas(64) T row_lse[W], row_loss[W], row_max[W];
-  ei::pstore(row_lse, lse);
-  ei::pstore(row_loss, ei::pselect(ei::pcmp_eq(w, zero), zero, ei::pmul(w, ei::psub(lse, ei::pload<P>(target_logit)))));
-  ei::pstore(row_max, max);
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const detail::nll_tile_row<T>& r = rows[i];
-    if (row_max[i] == minus_infinity<T>) {
-      keep(r.row, block_nll_row_in_registers(r.logits, r.grad, tokens, token_range{r.begin, r.end}, r.target, r.weight,
-                                             nll_regulariser::none, T(0), /*row_is_zero=*/true));
-    } else {
-      keep(r.row, nll_row_result<T>{row_loss[i], row_lse[i]});
-    }
-  }
+  alignas(64) std::array<T, W> row_lse, row_loss, row_max;
+  ei::pstore(row_lse.data(), lse);
+  ei::pstore(row_loss.data(),
+             ei::pselect(ei::pcmp_eq(w, zero), zero, ei::pmul(w, ei::psub(lse, ei::pload<P>(lane.target_logit.data())))));
+  ei::pstore(row_max.data(), max);
+  detail::keep_nll_tile_results(
+      rows, row_loss, row_lse, row_max,
+      [tokens](const detail::nll_tile_row<T>& r) {
+        return block_nll_row_in_registers(r.logits, r.grad, tokens, token_range{r.begin, r.end}, r.target, r.weight,
+                                          nll_regulariser::none, T(0), /*row_is_zero=*/true);
+      },
+      keep);
 }
 
 }  // namespace labelgraph::backends::cpu_detail

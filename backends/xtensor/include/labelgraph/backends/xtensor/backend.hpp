@@ -309,12 +309,14 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
   // of memset's speed).
   const bool zero_blocks = !t.grad_logits.empty() && spec.per_group() && t.grad_logits.stride(0) == tokens &&
                            static_cast<const void*>(t.grad_logits.data()) != static_cast<const void*>(t.logits.data());
-  const auto row_loss = [&](std::size_t r) {
-    const token_id target = t.targets(r);
+  const auto keep = [&](std::size_t r, const xtensor_detail::nll_row_result<T>& result) {
+    t.loss(r) = result.loss;
+    if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
+  };
+  const auto row_loss = [&](std::size_t r, token_id target) {
     T* grad = t.grad_logits.empty() ? nullptr : t.grad_logits.row(r);
     if (target == no_token) {
-      t.loss(r) = T(0);
-      if (!t.log_normalizer.empty()) t.log_normalizer(r) = T(0);
+      keep(r, {T(0), T(0)});
       if (grad != nullptr && !zero_blocks) std::fill(grad, grad + tokens, T(0));
       return;
     }
@@ -328,17 +330,13 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
         return xtensor_detail::fused_nll_row(x, gradient, length, begin, end, set_target, weight, nullptr, regulariser,
                                              epsilon, /*row_is_zero=*/false);  // a gathered run: not a zeroed row
       };
-      const auto result = detail::candidate_set_nll(t.logits.row(r), grad, tokens, run, target, weight, zero_blocks,
-                                                    xtensor_detail::scratch<T>(2 * run.size()), row_nll);
-      t.loss(r) = result.loss;
-      if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
+      keep(r, detail::candidate_set_nll(t.logits.row(r), grad, tokens, run, target, weight, zero_blocks,
+                                        xtensor_detail::scratch<T>(2 * run.size()), row_nll));
       return;
     }
     T* exps = grad != nullptr ? grad : xtensor_detail::scratch<T>(tokens);
-    const auto result = xtensor_detail::fused_nll_row(t.logits.row(r), exps, tokens, first, last, target, weight,
-                                                      sets.allowed(r), regulariser, epsilon, zero_blocks);
-    t.loss(r) = result.loss;
-    if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
+    keep(r, xtensor_detail::fused_nll_row(t.logits.row(r), exps, tokens, first, last, target, weight, sets.allowed(r),
+                                          regulariser, epsilon, zero_blocks));
     if (grad != nullptr && !zero_blocks) {
       std::fill(grad, grad + first, T(0));
       std::fill(grad + last, grad + tokens, T(0));
@@ -354,16 +352,12 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
   // Short sets of zeroed rows W rows at a time (labelgraph/backend/nll_tiles.hpp).
   const bool tiles = zero_blocks && regulariser == 0 && spec.mask.kind == mask_kind::none &&
                      detail::nll_tiles_pay<T>(tokens, sets.groups());
-  const auto keep = [&](std::size_t r, const xtensor_detail::nll_row_result<T>& result) {
-    t.loss(r) = result.loss;
-    if (!t.log_normalizer.empty()) t.log_normalizer(r) = result.lse;
-  };
   backend.for_row_blocks(rows, tokens, [&](std::size_t first_row, std::size_t last_row) {
     if (zero_blocks) detail::zero_block(t.grad_logits.row(first_row), (last_row - first_row) * tokens, streamed);
     detail::nll_tile_queue<T, xtensor_detail::batch_size<T>> tile_queue;
     const auto run_tile = [&] {
       tile_queue.run([&](auto vectors, std::span<const detail::nll_tile_row<T>> waiting) {
-        xtensor_detail::nll_tile<decltype(vectors)::value>(waiting.data(), waiting.size(), tokens, !streamed, keep);
+        xtensor_detail::nll_tile<decltype(vectors)::value>(waiting, tokens, !streamed, keep);
       });
     };
     for (std::size_t r = first_row; r < last_row; ++r) {
@@ -371,7 +365,8 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
         const auto [begin, end] = sets.set_of(t.targets(ahead));
         detail::prefetch_span(t.logits.row(ahead), begin, end);
       }
-      if (const token_id target = t.targets(r); tiles && target != no_token) {
+      const token_id target = t.targets(r);
+      if (tiles && target != no_token) {
         const auto [begin, end] = sets.set_of(target);
         const auto first = static_cast<std::uint32_t>(begin), last = static_cast<std::uint32_t>(end);
         if (tile_queue.fits(first, last)) {
@@ -380,7 +375,7 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
           continue;
         }
       }
-      row_loss(r);
+      row_loss(r, target);
     }
     if (!tile_queue.empty()) run_tile();
   });

@@ -16,6 +16,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "labelgraph/backend/nll_tiles.hpp"
 #include "labelgraph/backends/xtensor/planned_rows.hpp"
@@ -24,9 +25,9 @@
 
 namespace labelgraph::backends::xtensor_detail {
 
-/// The fused NLL (regulariser `none`) of `count` ≤ W rows whose sets span at
-/// most K batches each: lane i is row i (lanes past `count` repeat the last
-/// row and are dropped). For each row, with e_v = exp(z_v − m), s = Σ_N e:
+/// The fused NLL (regulariser `none`) of `rows` (at most W) whose sets span
+/// at most K batches each: lane i is row i (`detail::nll_tile_lane_row`).
+/// For each row, with e_v = exp(z_v − m), s = Σ_N e:
 ///   lse = m + log s,  loss = w (lse − z_t),  grad_v = w (e_v / s − 1_t)
 /// on N (`block_nll_row`'s formulas). `keep(row, result)` receives each
 /// row's {loss, lse}. `whole_batches`: a set's batches may be stored whole
@@ -35,32 +36,25 @@ namespace labelgraph::backends::xtensor_detail {
 /// row whose maximum is −inf (no mass, or NaN as its only mass) is left to
 /// the row kernel, as there.
 template <std::size_t K, class T, class Keep>
-[[gnu::flatten]] inline void nll_tile(const detail::nll_tile_row<T>* rows, std::size_t count, std::size_t tokens,
+[[gnu::flatten]] inline void nll_tile(std::span<const detail::nll_tile_row<T>> rows, std::size_t tokens,
                                       bool whole_batches, Keep&& keep) noexcept {
   using B = xsimd::batch<T>;
   constexpr std::size_t W = B::size;
-  const auto lane_row = [&](std::size_t i) -> const detail::nll_tile_row<T>& { return rows[std::min(i, count - 1)]; };
-  alignas(64) std::array<T, W> set_size, target_position, weight, target_logit, buffer;
-  for (std::size_t i = 0; i < W; ++i) {
-    const detail::nll_tile_row<T>& r = lane_row(i);
-    set_size[i] = static_cast<T>(r.end - r.begin);
-    target_position[i] = static_cast<T>(r.target - r.begin);
-    weight[i] = r.weight;
-    target_logit[i] = r.logits[r.target];
-  }
+  const detail::nll_tile_lanes<T, W> lane(rows);
+  alignas(64) std::array<T, W> buffer;
   const B minus_inf(minus_infinity<T>);
   const B zero(T(0));
   // x[p][j], lane i: position p W + j of row i's set (−inf past its end).
   std::array<std::array<B, W>, K> x;
   for (std::size_t p = 0; p < K; ++p) {
     for (std::size_t i = 0; i < W; ++i) {  // (batches past a shorter set are not read: all their lanes are masked)
-      const detail::nll_tile_row<T>& r = lane_row(i);
+      const detail::nll_tile_row<T>& r = detail::nll_tile_lane_row(rows, i);
       const std::size_t first = r.begin + p * W;
       x[p][i] = first < r.end ? load_in_row(r.logits, first, tokens, buffer) : minus_inf;
     }
     transpose_square(x[p].data());
   }
-  const B size = B::load_aligned(set_size.data());
+  const B size = B::load_aligned(lane.set_size.data());
   B max = minus_inf;
   for (std::size_t p = 0; p < K; ++p) {
     for (std::size_t j = 0; j < W; ++j) {
@@ -77,9 +71,9 @@ template <std::size_t K, class T, class Keep>
     }
   }
   const B lse = shift + xsimd::log(sum);
-  const B w = B::load_aligned(weight.data());
+  const B w = B::load_aligned(lane.weight.data());
   const B scale = w / sum;
-  const B target = B::load_aligned(target_position.data());
+  const B target = B::load_aligned(lane.target_position.data());
   for (std::size_t p = 0; p < K; ++p) {
     for (std::size_t j = 0; j < W; ++j) {
       const B position(static_cast<T>(p * W + j));
@@ -88,7 +82,7 @@ template <std::size_t K, class T, class Keep>
       x[p][j] = xsimd::select(position < size, gradient, zero);
     }
     transpose_square(x[p].data());
-    for (std::size_t i = 0; i < count; ++i) {
+    for (std::size_t i = 0; i < rows.size(); ++i) {
       const detail::nll_tile_row<T>& r = rows[i];
       const std::size_t first = r.begin + p * W;
       if (first >= r.end) continue;  // a shorter set than the tile's longest
@@ -102,17 +96,15 @@ template <std::size_t K, class T, class Keep>
   }
   alignas(64) std::array<T, W> row_lse, row_loss, row_max;
   lse.store_aligned(row_lse.data());
-  xsimd::select(w == zero, zero, w * (lse - B::load_aligned(target_logit.data()))).store_aligned(row_loss.data());
+  xsimd::select(w == zero, zero, w * (lse - B::load_aligned(lane.target_logit.data()))).store_aligned(row_loss.data());
   max.store_aligned(row_max.data());
-  for (std::size_t i = 0; i < count; ++i) {
-    const detail::nll_tile_row<T>& r = rows[i];
-    if (row_max[i] == minus_infinity<T>) {
-      keep(r.row, block_nll_row_in_batches(r.logits, r.grad, tokens, r.begin, r.end, r.target, r.weight, 0, T(0),
-                                           /*row_is_zero=*/true));
-    } else {
-      keep(r.row, nll_row_result<T>{row_loss[i], row_lse[i]});
-    }
-  }
+  detail::keep_nll_tile_results(
+      rows, row_loss, row_lse, row_max,
+      [tokens](const detail::nll_tile_row<T>& r) {
+        return block_nll_row_in_batches(r.logits, r.grad, tokens, r.begin, r.end, r.target, r.weight, 0, T(0),
+                                        /*row_is_zero=*/true);
+      },
+      keep);
 }
 
 }  // namespace labelgraph::backends::xtensor_detail
