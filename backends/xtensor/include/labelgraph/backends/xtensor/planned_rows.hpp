@@ -221,8 +221,8 @@ template <std::size_t Batches, class T>
 /// Normalises one long group of `count` tokens at `begin` in three passes:
 /// max; exp and sum (the exps stored for softmax); scale, or shift for
 /// log-softmax. The last batch is loaded once, with its lanes past the group
-/// left out and written back unchanged, so no pass has a scalar tail. Float
-/// sums are flushed to double every 16 batches (as `batch_sum`).
+/// left out and written back unchanged, so no pass has a scalar tail. The
+/// sum is a `flushed_batch_sum`.
 template <class T>
 [[gnu::flatten]] void normalise_streaming(const T* z, T* y, std::size_t length, std::size_t begin, std::size_t count,
                                           bool log_output) noexcept {
@@ -238,18 +238,13 @@ template <class T>
   for (std::size_t i = 0; i < full; ++i) max_batch = xsimd::max(max_batch, B::load_unaligned(z + begin + i * W));
   const B shift(group_shift(horizontal_max(max_batch)));
   const B last_exp = xsimd::exp(last - shift);
-  B partial = last_exp;
-  double total = 0;
+  flushed_batch_sum<T> exps(last_exp);
   for (std::size_t i = 0; i < full; ++i) {
     const B e = xsimd::exp(B::load_unaligned(z + begin + i * W) - shift);
     if (!log_output) e.store_unaligned(y + begin + i * W);
-    partial += e;
-    if ((i + 1) % 16 == 0) {
-      total += static_cast<double>(xsimd::hadd(partial));
-      partial = B(T(0));
-    }
+    exps.add(e);
   }
-  const T sum = static_cast<T>(total + static_cast<double>(xsimd::hadd(partial)));
+  const T sum = static_cast<T>(exps.total());
   B result;
   if (log_output) {
     const B log_sum(sum == T(0) ? -minus_infinity<T> : std::log(sum));

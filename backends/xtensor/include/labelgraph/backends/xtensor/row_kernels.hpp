@@ -135,49 +135,61 @@ inline T batch_max(const T* x, std::size_t n) noexcept {
   return result;
 }
 
-/// Σ x[0, n), n >= one batch, by xsimd batches; float sums are accumulated in
-/// double (long float sums would otherwise drift past the 1e-6 the backends
-/// promise against the reference).
+/// A sum of xsimd batches whose float partial sum is flushed into a double
+/// total every 16 batches: long float sums would otherwise drift past the
+/// 1e-6 the backends promise against the reference. `start` is a first
+/// partial sum, not counted among the 16.
+template <class T>
+class flushed_batch_sum {
+public:
+  explicit flushed_batch_sum(const xsimd::batch<T>& start = xsimd::batch<T>(T(0))) noexcept : partial_(start) {}
+
+  void add(const xsimd::batch<T>& x) noexcept {
+    partial_ += x;
+    if (++since_flush_ == 16) {
+      total_ += static_cast<double>(xsimd::hadd(partial_));
+      partial_ = xsimd::batch<T>(T(0));
+      since_flush_ = 0;
+    }
+  }
+
+  /// The total so far, in double (scalar tails are added to it by the caller).
+  [[nodiscard]] double total() const noexcept { return total_ + static_cast<double>(xsimd::hadd(partial_)); }
+
+private:
+  xsimd::batch<T> partial_;
+  double total_ = 0;
+  unsigned since_flush_ = 0;
+};
+
+/// Σ x[0, n), n >= one batch, by xsimd batches (`flushed_batch_sum`).
 template <class T>
 inline T batch_sum(const T* x, std::size_t n) noexcept {
   constexpr std::size_t W = batch_size<T>;
-  xsimd::batch<T> partial(T(0));
-  double total = 0;
+  flushed_batch_sum<T> sum;
   std::size_t i = 0;
-  for (std::size_t block = 0; i + W <= n; i += W) {
-    partial += xsimd::batch<T>::load_unaligned(x + i);
-    if (++block % 16 == 0) {  // flush to double every 16 batches
-      total += static_cast<double>(xsimd::hadd(partial));
-      partial = xsimd::batch<T>(T(0));
-    }
-  }
-  total += static_cast<double>(xsimd::hadd(partial));
+  for (; i + W <= n; i += W) sum.add(xsimd::batch<T>::load_unaligned(x + i));
+  double total = sum.total();
   for (; i < n; ++i) total += static_cast<double>(x[i]);
   return static_cast<T>(total);
 }
 
 /// out[i] = exp(z[i] − shift) on [b, e), returning Σ out: the shift, exp and
-/// sum of an unmasked set in one pass of xsimd batches (the sum as
-/// `batch_sum`'s: flushed to double every 16 batches); the tail through a
-/// padded batch.
+/// sum of an unmasked set in one pass of xsimd batches (the sum a
+/// `flushed_batch_sum`); the tail through a padded batch.
 template <class T>
 inline T exp_shifted_sum(const T* z, T* out, std::size_t b, std::size_t e, T shift) noexcept {
   using B = xsimd::batch<T>;
   constexpr std::size_t W = batch_size<T>;
   const B amount(shift);
-  B partial(T(0));
-  double total = 0;
+  flushed_batch_sum<T> sum;
   std::size_t i = b;
-  for (std::size_t block = 0; i + W <= e; i += W) {
+  for (; i + W <= e; i += W) {
     const B x = xsimd::exp(B::load_unaligned(z + i) - amount);
     x.store_unaligned(out + i);
-    partial += x;
-    if (++block % 16 == 0) {
-      total += static_cast<double>(xsimd::hadd(partial));
-      partial = B(T(0));
-    }
+    sum.add(x);
   }
-  total += static_cast<double>(xsimd::hadd(partial));
+  double total = sum.total();
   if (i < e) {
     alignas(64) std::array<T, W> buffer{};
     std::copy(z + i, z + e, buffer.begin());
