@@ -4,7 +4,6 @@
 /// W rows of short sets at once, one row per lane) in Eigen packets, with
 /// the backend's own exp and log and Eigen's `ptranspose`.
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
