@@ -8,8 +8,8 @@
 ///   fused kernel (`block_nll_fwd_bwd/...`) and a STREAM-style copy of the
 ///   same bytes (`copy/...`) measured in the same run. Bytes processed =
 ///   logits read + gradient written (2 tensors), so GB/s compares directly
-///   with the copy; `marginal` reads the logits twice (two passes) and is
-///   still credited with 2 tensors.
+///   with the copy; `marginal` adds a pass over each row's set of the
+///   gradient (the posterior rescale) and is still credited with 2 tensors.
 ///   `candidate` normalises over C(u) where every step's node has all V
 ///   tokens as candidates (C(u) at full width); `candidate-siblings` over
 ///   C(u) = the target's group + EOP, what a tree's node has (its children

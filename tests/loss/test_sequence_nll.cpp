@@ -169,13 +169,14 @@ call_result<T> run(const B& backend, const pet_batch& batch, const host_matrix<T
   return out;
 }
 
-/// Every configuration the tests sweep: 4 normalisations × 3 regularisers × 5 poolings.
+/// Every configuration the tests sweep: 5 normalisations × 3 regularisers × 5 poolings.
 std::vector<sequence_nll_options> all_options() {
   std::vector<sequence_nll_options> result;
   const std::pair<normalization, bool> norms[] = {{normalization::candidate, true},
                                                   {normalization::block, true},
                                                   {normalization::block, false},
-                                                  {normalization::full, true}};
+                                                  {normalization::full, true},
+                                                  {normalization::full, false}};
   const regularizer regs[] = {{}, regularizer::label_smoothing(0.1), regularizer::max_suppression(0.2)};
   const pooling pools[] = {pooling::mean, pooling::sum, pooling::random, pooling::marginal, pooling::best};
   std::uint64_t seed = 11;
@@ -329,6 +330,31 @@ TEST_CASE("best pooling takes the most likely path and random pooling one path p
   for (int count : drawn) CHECK(count >= 6);  // ~16 expected each; P(count < 6) < 1e-3
 }
 
+TEMPLATE_LIST_TEST_CASE("best pooling: a path with a NaN logit gets no weight and no NaN gradient",
+                        "[loss][sequence_nll][backends]", backends_under_test) {
+  // Sample 0 (British Shorthair) has 4 paths; a NaN in pair 1's first target
+  // logit makes ℓ(P1) NaN, so P1 is never the argmin: a_P1 = 0, and its rows'
+  // gradient is 0, as the fused NLL's weight 0 gives (never 0·NaN).
+  const pet_batch batch;
+  std::mt19937_64 rng(5);
+  auto logits = random_logits<double>(rng, batch.rows(), batch.layout.tokens, 3.0);
+  const std::size_t steps = batch.targets.steps;
+  logits(steps, batch.targets.tokens[steps]) = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> none;
+  for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
+    const auto result = run(backend, batch, logits, {.pool = pooling::best}, none, none);
+    CHECK(result.pooling_weight[1] == 0.0);
+    CHECK(std::isfinite(result.sample_loss[0]));
+    for (std::size_t r = 0; r < 4 * steps; ++r) {
+      for (std::size_t v = 0; v < batch.layout.tokens; ++v) {
+        INFO("row " << r << ", token " << v);
+        REQUIRE(std::isfinite(result.gradient(r, v)));
+        if (r / steps == 1) REQUIRE(result.gradient(r, v) == 0.0);
+      }
+    }
+  });
+}
+
 TEST_CASE("sequence_nll: REINFORCE surrogate with signed pair weights", "[loss][sequence_nll]") {
   // pooling sum with c_P = r(P) − b: L = Σ_P c_P·(−log p(P)), gradient Σ_P c_P·∂(−log p(P)).
   const pet_batch batch;
@@ -380,16 +406,23 @@ TEST_CASE("sequence_nll: the gradient may overwrite the logits, and the workspac
   auto logits = random_logits<double>(rng, batch.rows(), batch.layout.tokens, 3.0);
   const backends::reference backend;
   const std::vector<double> none;
-  const auto expected = run(backend, batch, logits, {.pool = pooling::marginal}, none, none);
-  std::vector<double> loss(batch.targets.samples);
-  sequence_nll_workspace<backends::reference, double> workspace;
-  for (int repeat = 0; repeat < 2; ++repeat) {  // the second call reuses the workspace
-    auto in_place = logits;
-    sequence_nll_tensors<double> io{.logits = in_place.view(), .targets = batch.targets.view(),
-                                    .sample_loss = host_view(loss), .grad_logits = in_place.view()};
-    sequence_nll(backend, batch.layout, io, {.pool = pooling::marginal}, workspace);
-    require_close(in_place.view(), expected.gradient.view(), 1e-15, 1.0, "in-place gradient");
-    require_close(host_view(loss), host_view(std::as_const(expected.sample_loss)), 1e-15, 1.0, "loss");
+  for (pooling pool : {pooling::mean, pooling::marginal, pooling::best}) {
+    INFO("pooling " << to_string(pool));
+    const auto expected = run(backend, batch, logits, {.pool = pool}, none, none);
+    std::vector<double> loss(batch.targets.samples);
+    std::vector<double> log_probability(batch.targets.pairs());
+    sequence_nll_workspace<backends::reference, double> workspace;
+    for (int repeat = 0; repeat < 2; ++repeat) {  // the second call reuses the workspace
+      auto in_place = logits;
+      sequence_nll_tensors<double> io{.logits = in_place.view(), .targets = batch.targets.view(),
+                                      .sample_loss = host_view(loss), .grad_logits = in_place.view(),
+                                      .pair_log_probability = host_view(log_probability)};
+      sequence_nll(backend, batch.layout, io, {.pool = pool}, workspace);
+      require_close(in_place.view(), expected.gradient.view(), 1e-15, 1.0, "in-place gradient");
+      require_close(host_view(loss), host_view(std::as_const(expected.sample_loss)), 1e-15, 1.0, "loss");
+      // log p(P) reads the target logits, which the gradient overwrites
+      require_close(host_view(log_probability), host_view(std::as_const(expected.log_probability)), 1e-15, 1.0, "log p");
+    }
   }
 }
 

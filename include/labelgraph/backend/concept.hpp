@@ -24,7 +24,9 @@
 /// `block_log_softmax_backward_kernel` and `block_nll_kernel`.
 /// Optional operations, with a generic fallback for host memory spaces:
 /// `sample_candidates_kernel`, `argmax_candidates_kernel`,
-/// `segmented_reduce_kernel`. `dense_backend` adds the dense kernels.
+/// `segmented_reduce_kernel`, `scale_target_sets_kernel` and the sparse
+/// output layer's `gather_candidate_logits_kernel` /
+/// `scatter_candidate_gradients_kernel`. `dense_backend` adds the dense kernels.
 /// docs/backends.md walks through writing one.
 
 #include <concepts>

@@ -36,6 +36,9 @@
 ///     void segmented_reduce_kernel(const B&, reduction, tensor_view<const T, 1> values,
 ///                                  tensor_view<const std::uint32_t, 1> offsets, tensor_view<T, 1> out,
 ///                                  tensor_view<std::uint32_t, 1> index) noexcept;
+///     void scale_target_sets_kernel(const B&, const normalization_spec&, tensor_view<const token_id, 1> targets,
+///                                   tensor_view<const T, 1> factors, tensor_view<T, 2> grad_logits) noexcept;
+///   (multiplies each row's fused-NLL gradient by a factor: the posterior weights of `sequence_nll`)
 ///     void gather_candidate_logits_kernel(const B&, const candidate_output_plan&, const candidate_output_tensors<T>&,
 ///                                         tensor_view<T, 1> compact) noexcept;
 ///     void scatter_candidate_gradients_kernel(const B&, const candidate_output_plan&, const candidate_output_tensors<T>&,
@@ -241,6 +244,67 @@ void segmented_reduce_kernel(const B& /*backend*/, reduction kind, tensor_view<c
       }
     }
     if (!out.empty()) out(s) = static_cast<T>(result);
+  }
+}
+
+namespace detail {
+
+/// Calls `span(first, last)` for ranges of consecutive tokens that together
+/// hold N(t) of row r, the support of the fused NLL's gradient: t's group
+/// (`block`); under a candidate mask, each run of consecutive tokens of C(u)
+/// (a sibling group, then EOP); otherwise the whole row.
+template <class Span>
+void for_each_target_span(const normalization_spec& spec, std::size_t r, token_id t, const Span& span) noexcept {
+  const layout_view& layout = spec.layout;
+  if (spec.per_group()) {
+    span(layout.group_begin(layout.token_group[t]), layout.group_end(layout.token_group[t]));
+    return;
+  }
+  if (spec.mask.kind != mask_kind::candidates) {
+    span(std::uint32_t{0}, layout.tokens);
+    return;
+  }
+  const node_id u = spec.mask.nodes(r);
+  const token_id* candidate = layout.candidate_tokens + layout.candidate_offsets[u];
+  const token_id* const end = layout.candidate_tokens + layout.candidate_offsets[u + 1];
+  if (candidate == end) return;
+  if (end[-1] - candidate[0] == static_cast<token_id>(end - candidate - 1)) {  // C(u) is one run: no walk
+    span(candidate[0], end[-1] + 1);
+    return;
+  }
+  while (candidate != end) {  // C(u) is ascending
+    const token_id first = *candidate;
+    while (candidate + 1 != end && candidate[1] == candidate[0] + 1) ++candidate;
+    span(first, *candidate + 1);
+    ++candidate;
+  }
+}
+
+/// Row r of `scale_target_sets_kernel`: dz_v ← f·dz_v over the spans of
+/// `for_each_target_span`. f = 0 writes 0 (a NaN gradient times 0 stays 0,
+/// as the fused NLL's weight 0 does); the zeros outside N stay 0.
+template <class T>
+void scale_target_set_row(const normalization_spec& spec, std::size_t r, token_id t, T factor, T* dz) noexcept {
+  for_each_target_span(spec, r, t, [&](std::uint32_t first, std::uint32_t last) {
+    if (factor == T(0)) {
+      for (std::uint32_t v = first; v < last; ++v) dz[v] = T(0);
+    } else {
+      for (std::uint32_t v = first; v < last; ++v) dz[v] *= factor;
+    }
+  });
+}
+
+}  // namespace detail
+
+/// Fallback: row by row, serially (detail::scale_target_set_row). Ignored
+/// rows (`no_token`) are left alone.
+template <class B, class T>
+  requires detail::host_backend<B>
+void scale_target_sets_kernel(const B& /*backend*/, const normalization_spec& spec,
+                              tensor_view<const token_id, 1> targets, tensor_view<const T, 1> factors,
+                              tensor_view<T, 2> grad_logits) noexcept {
+  for (std::size_t r = 0; r < grad_logits.extent(0); ++r) {
+    if (targets(r) != no_token) detail::scale_target_set_row(spec, r, targets(r), factors(r), grad_logits.row(r));
   }
 }
 

@@ -16,13 +16,16 @@
 /// pool ℓ over each sample's pairs (mean, sum, random, marginal, best: see
 /// loss/pooling.hpp), the total is scale · Σ_s L_s, and the gradient is that
 /// of the total. Every pooling is linear in the per-row costs once its pair
-/// weights a_P = ∂L_s/∂ℓ(P) are known, so the whole backward pass is one call
-/// of the fused `block_nll` kernel with row weights scale · a_P · ω_r:
+/// weights a_P = ∂L_s/∂ℓ(P) are known, so the gradient is each row's fused
+/// `block_nll` gradient times scale · a_P · ω_r:
 /// - mean / sum / random: a_P = c_P/n_s, c_P, c_P·[P = Q] are known up front:
-///   one pass over the logits (loss + gradient together);
+///   one pass over the logits with row weights scale · a_P · ω_r (loss and
+///   gradient together);
 /// - marginal: a_P = c_P e^{−ℓ(P)} / Σ_P' c_P' e^{−ℓ(P')} (the posterior of P),
-///   best: a_P = [P = argmin]: a first, forward-only pass gets ℓ(P), the second
-///   pass the gradient.
+///   best: a_P = [P = argmin]: a_P needs every ℓ(P) first, so the one pass over
+///   the logits runs with row weights ω_r, and `scale_target_sets_kernel` then
+///   multiplies each row's set N(v_t) of the gradient by scale · a_P (the
+///   gradient is 0 outside it): a pass over the sets, not over the logits.
 /// Nothing larger than [pairs·T] scalars is allocated (the workspace).
 ///
 /// Pair weights c_P may be negative for mean / sum / random: with pooling
@@ -230,8 +233,15 @@ void check_sequence_nll_call(const layout_view& layout, const sequence_nll_tenso
 /// One call of the fused NLL over all rows with the workspace's row weights
 /// (or the token weights), writing row losses and log-normalisers into the
 /// workspace and, when asked, the gradient; then mirrors them to the host.
+/// `rescale` multiplies the gradient's sets by the workspace's row weights.
 template <backend B, class T>
 struct sequence_nll_pass {
+  static row_mask mask_of(const sequence_nll_tensors<T>& io, const sequence_nll_options& options) {
+    return options.norm == normalization::candidate || options.candidate_mask
+               ? row_mask::from_candidates(io.targets.row_nodes())
+               : row_mask::all();
+  }
+
   static void run(const B& backend, const layout_view& layout, const sequence_nll_tensors<T>& io,
                   const sequence_nll_options& options, sequence_nll_workspace<B, T>& workspace, bool use_row_weights,
                   bool want_gradient, bool want_log_normalizer) {
@@ -239,9 +249,7 @@ struct sequence_nll_pass {
     if (use_row_weights && rows != 0) {
       backend.copy_from_host(workspace.host_weights_.data(), workspace.row_weights_.data(), rows);
     }
-    const row_mask mask = options.norm == normalization::candidate || options.candidate_mask
-                              ? row_mask::from_candidates(io.targets.row_nodes())
-                              : row_mask::all();
+    const row_mask mask = mask_of(io, options);
     const auto where = buffer<T, typename B::memory_space>::where();
     block_nll_tensors<T> tensors{
         .logits = io.logits,
@@ -257,6 +265,17 @@ struct sequence_nll_pass {
     if (rows == 0) return;
     backend.copy_to_host(workspace.row_loss_.data(), workspace.host_loss_.data(), rows);
     if (want_log_normalizer) backend.copy_to_host(workspace.row_lse_.data(), workspace.host_lse_.data(), rows);
+  }
+
+  static void rescale(const B& backend, const layout_view& layout, const sequence_nll_tensors<T>& io,
+                      const sequence_nll_options& options, sequence_nll_workspace<B, T>& workspace) {
+    const std::size_t rows = io.targets.rows();
+    if (rows == 0) return;
+    backend.copy_from_host(workspace.host_weights_.data(), workspace.row_weights_.data(), rows);
+    const auto where = buffer<T, typename B::memory_space>::where();
+    scale_target_sets_kernel(backend, normalization_spec{layout, options.norm, mask_of(io, options)},
+                             io.targets.row_tokens(), tensor_view<const T, 1>(workspace.row_weights_.data(), {rows}, where),
+                             io.grad_logits);
   }
 
   /// Host mirror of the row losses / log-normalisers / row weights.
@@ -296,28 +315,52 @@ void sequence_nll(const B& backend, const layout_view& layout, const sequence_nl
   workspace.reserve(rows);
   const auto prior = [&](std::size_t p) { return io.pair_weights.empty() ? 1.0 : static_cast<double>(io.pair_weights(p)); };
   const bool want_log_probability = !io.pair_log_probability.empty();
-  const bool two_pass = options.pool == pooling::marginal || options.pool == pooling::best;
-  // log p(v_t|u_t) = z_t − lse_N(t) needs the log-normaliser of the last pass
-  // and z_t: read directly on the host, through a plain pass elsewhere.
+  const bool want_gradient = !io.grad_logits.empty();
+  const bool posterior_weights = options.pool == pooling::marginal || options.pool == pooling::best;
+  // log p(P) = Σ_t (z_t − lse_N(t)): on host backends z_t is read here, before
+  // a gradient written in place overwrites it, and lse comes from the loss
+  // pass; elsewhere a plain pass (no regulariser, unit weights) runs first.
   const bool lse_from_pass = want_log_probability && detail::host_backend<B>;
+  std::vector<double> target_logit;
+  if (lse_from_pass) {
+    target_logit.assign(rows, 0.0);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const token_id v = io.targets.tokens(r / steps, r % steps);
+      if (v != no_token) target_logit[r] = static_cast<double>(io.logits(r, v));
+    }
+  } else if (want_log_probability) {
+    sequence_nll_options plain = options;
+    plain.reg = {};
+    sequence_nll_tensors<T> plain_io = io;
+    plain_io.token_weights = {};
+    pass::run(backend, layout, plain_io, plain, workspace, false, false, false);
+    const std::vector<T>& plain_loss = pass::host_loss(workspace);
+    for (std::size_t p = 0; p < pairs; ++p) {
+      double log_probability = 0.0;
+      for (std::size_t t = 0; t < steps; ++t) log_probability -= static_cast<double>(plain_loss[p * steps + t]);
+      io.pair_log_probability(p) = static_cast<T>(log_probability);
+    }
+  }
 
   std::vector<double> pooling_weight(pairs, 0.0);  // a_P
-  std::vector<double> sample_value(samples, 0.0);  // L_s before scale (two-pass poolings)
+  std::vector<double> sample_value(samples, 0.0);  // L_s before scale (posterior-weighted poolings)
   const std::vector<T> token_weights = detail::token_weights_on_host(backend, io.token_weights);
-  const auto fill_row_weights = [&] {
+  // Row weights scale · a_P, times ω_r when `with_token_weights`.
+  const auto fill_row_weights = [&](bool with_token_weights) {
     std::vector<T>& weights = pass::host_weights(workspace);
     for (std::size_t p = 0; p < pairs; ++p) {
       for (std::size_t t = 0; t < steps; ++t) {
         const std::size_t r = p * steps + t;
-        const double omega = token_weights.empty() ? 1.0 : static_cast<double>(token_weights[r]);
+        const double omega = !with_token_weights || token_weights.empty() ? 1.0 : static_cast<double>(token_weights[r]);
         weights[r] = static_cast<T>(options.scale * pooling_weight[p] * omega);
       }
     }
   };
 
-  if (two_pass) {
-    // Pass 1 (forward only): ℓ(P) = Σ_t ω·nll_reg, then the posterior / argmin.
-    pass::run(backend, layout, io, options, workspace, false, false, lse_from_pass);
+  if (posterior_weights) {
+    // The one pass over the logits, row weights ω: ℓ(P) = Σ_t ω·nll_reg and
+    // the gradient of each ℓ(P); then the posterior / argmin.
+    pass::run(backend, layout, io, options, workspace, false, want_gradient, lse_from_pass);
     const std::vector<T>& row_loss = pass::host_loss(workspace);
     std::vector<double> cost(pairs, 0.0);
     for (std::size_t p = 0; p < pairs; ++p) {
@@ -352,9 +395,9 @@ void sequence_nll(const B& backend, const layout_view& layout, const sequence_nl
       sample_value[s] = -(best_score + std::log(sum));
       for (std::uint32_t p = first; p < last; ++p) pooling_weight[p] = std::exp(score(p) - best_score) / sum;
     }
-    if (!io.grad_logits.empty()) {  // pass 2: the gradient with row weights scale·a_P·ω
-      fill_row_weights();
-      pass::run(backend, layout, io, options, workspace, true, true, false);
+    if (want_gradient) {  // d total / dz = scale · a_P · d ℓ(P) / dz: rescale each row's set
+      fill_row_weights(false);
+      pass::rescale(backend, layout, io, options, workspace);
     }
   } else {
     for (std::size_t s = 0; s < samples; ++s) {
@@ -370,8 +413,8 @@ void sequence_nll(const B& backend, const layout_view& layout, const sequence_nl
       const double share = options.pool == pooling::mean ? 1.0 / static_cast<double>(last - first) : 1.0;
       for (std::uint32_t p = first; p < last; ++p) pooling_weight[p] = share * prior(p);
     }
-    fill_row_weights();
-    pass::run(backend, layout, io, options, workspace, true, !io.grad_logits.empty(), lse_from_pass);
+    fill_row_weights(true);
+    pass::run(backend, layout, io, options, workspace, true, want_gradient, lse_from_pass);
   }
 
   // Sample losses and the total, in double, in sample order.
@@ -379,7 +422,7 @@ void sequence_nll(const B& backend, const layout_view& layout, const sequence_nl
   const std::vector<T>& row_loss = pass::host_loss(workspace);
   for (std::size_t s = 0; s < samples; ++s) {
     double value = 0.0;
-    if (two_pass) {
+    if (posterior_weights) {
       value = offsets(s) == offsets(s + 1) ? 0.0 : options.scale * sample_value[s];
     } else {
       for (std::size_t r = std::size_t{offsets(s)} * steps; r < std::size_t{offsets(s + 1)} * steps; ++r) {
@@ -393,29 +436,15 @@ void sequence_nll(const B& backend, const layout_view& layout, const sequence_nl
   if (!io.pair_pooling_weights.empty()) {
     for (std::size_t p = 0; p < pairs; ++p) io.pair_pooling_weights(p) = static_cast<T>(pooling_weight[p]);
   }
-  if (!want_log_probability) return;
-  if constexpr (detail::host_backend<B>) {
-    const std::vector<T>& lse = pass::host_lse(workspace);
-    for (std::size_t p = 0; p < pairs; ++p) {
-      double log_probability = 0.0;
-      for (std::size_t t = 0; t < steps; ++t) {
-        const token_id v = io.targets.tokens(p, t);
-        if (v == no_token) continue;
-        log_probability += static_cast<double>(io.logits(p * steps + t, v)) - static_cast<double>(lse[p * steps + t]);
-      }
-      io.pair_log_probability(p) = static_cast<T>(log_probability);
+  if (!lse_from_pass) return;
+  const std::vector<T>& lse = pass::host_lse(workspace);
+  for (std::size_t p = 0; p < pairs; ++p) {
+    double log_probability = 0.0;
+    for (std::size_t t = 0; t < steps; ++t) {
+      const std::size_t r = p * steps + t;
+      if (io.targets.tokens(p, t) != no_token) log_probability += target_logit[r] - static_cast<double>(lse[r]);
     }
-  } else {  // a plain pass: no regulariser, unit weights, loss = −log p(v_t)
-    sequence_nll_options plain = options;
-    plain.reg = {};
-    sequence_nll_tensors<T> plain_io = io;
-    plain_io.token_weights = {};
-    pass::run(backend, layout, plain_io, plain, workspace, false, false, false);
-    for (std::size_t p = 0; p < pairs; ++p) {
-      double log_probability = 0.0;
-      for (std::size_t t = 0; t < steps; ++t) log_probability -= static_cast<double>(row_loss[p * steps + t]);
-      io.pair_log_probability(p) = static_cast<T>(log_probability);
-    }
+    io.pair_log_probability(p) = static_cast<T>(log_probability);
   }
 }
 
