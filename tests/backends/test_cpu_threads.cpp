@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "labelgraph/backends/cpu.hpp"
+#include "labelgraph/backends/reference.hpp"
 #include "labelgraph/ops/ops.hpp"
 #if __has_include("labelgraph/backends/xtensor.hpp")
 #include "labelgraph/backends/xtensor.hpp"
@@ -189,6 +190,55 @@ TEMPLATE_LIST_TEST_CASE("fused NLL and its batch total are bitwise equal on 1 an
             CHECK(out[3][0] > T(0));
           },
           4, rows * V);
+    }
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("the set rescale of sequence_nll is bitwise equal on 1 and 2 threads and to the fallback",
+                        "[cpu][xtensor][threads]", threaded_backends) {
+  using T = typename TestType::value;
+  using Backend = typename TestType::backend;
+  INFO("backend " << Backend::name);
+  const flat_layout layout;
+  const lg::layout_view view = layout.view();
+  const std::size_t V = layout.tokens();
+  const std::vector<T> gradient = random_logits<T>(rows * V, 4);
+  std::vector<lg::token_id> targets(rows);
+  std::vector<lg::node_id> nodes(rows);
+  std::vector<T> factors(rows);
+  for (std::size_t r = 0; r < rows; ++r) {
+    nodes[r] = static_cast<lg::node_id>(r % layout.nodes);
+    targets[r] = r % 11 == 3 ? lg::no_token : static_cast<lg::token_id>(nodes[r] + 3 * ((r * 7) % 10));  // in C(u)
+    factors[r] = r % 5 == 2 ? T(0) : static_cast<T>(0.25 + static_cast<double>(r % 7) * 0.5);
+  }
+  const lg::row_mask candidates = lg::row_mask::from_candidates(lg::tensor_view<const lg::node_id, 1>(nodes.data(), {rows}));
+  const lg::normalization_spec specs[] = {{view, lg::normalization::block, lg::row_mask::all()},
+                                          {view, lg::normalization::candidate, candidates},
+                                          {view, lg::normalization::full, lg::row_mask::all()}};
+  for (const lg::normalization_spec& spec : specs) {
+    INFO("normalization " << lg::to_string(spec.norm));
+    const auto rescale = [&](const auto& backend, std::vector<T>& out) {
+      out = gradient;
+      scale_target_sets_kernel(backend, spec, lg::tensor_view<const lg::token_id, 1>(targets.data(), {rows}),
+                               lg::tensor_view<const T, 1>(factors.data(), {rows}), lg::tensor_view<T, 2>(out.data(), {rows, V}));
+    };
+    check_same_bits<T, Backend>([&](const Backend& backend, std::vector<std::vector<T>>& out) { rescale(backend, out[0]); },
+                                1, rows * V);
+    std::vector<T> threaded;
+    std::vector<T> fallback;
+    rescale(Backend(2), threaded);
+    rescale(lg::backends::reference{}, fallback);  // the generic host fallback
+    CHECK(bitwise_equal(threaded, fallback));
+    // Every token of N(t) is scaled (0 for a zero factor), ignored rows are untouched.
+    for (std::size_t r = 0; r < rows; r += 97) {
+      for (std::size_t v = 0; v < V; ++v) {
+        const bool in_set = targets[r] != lg::no_token &&
+                            (spec.norm != lg::normalization::block || view.token_group[v] == view.token_group[targets[r]]) &&
+                            spec.mask.allows(view, r, static_cast<lg::token_id>(v));
+        if (targets[r] == lg::no_token) REQUIRE(std::memcmp(&threaded[r * V + v], &gradient[r * V + v], sizeof(T)) == 0);
+        if (in_set && factors[r] == T(0)) REQUIRE(threaded[r * V + v] == T(0));
+        if (in_set && factors[r] != T(0)) REQUIRE(threaded[r * V + v] == factors[r] * gradient[r * V + v]);
+      }
     }
   }
 }
