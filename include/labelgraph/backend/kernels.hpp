@@ -294,18 +294,33 @@ void scale_target_set_row(const normalization_spec& spec, std::size_t r, token_i
   });
 }
 
+/// Rows [first, last) of `scale_target_sets_kernel`; ignored rows
+/// (`no_token`) are left alone. Host backends run it over their row blocks.
+template <class T>
+void scale_target_set_rows(const normalization_spec& spec, tensor_view<const token_id, 1> targets,
+                           tensor_view<const T, 1> factors, tensor_view<T, 2> grad_logits, std::size_t first,
+                           std::size_t last) noexcept {
+  for (std::size_t r = first; r < last; ++r) {
+    if (targets(r) != no_token) scale_target_set_row(spec, r, targets(r), factors(r), grad_logits.row(r));
+  }
+}
+
+/// The tokens a row of `scale_target_sets_kernel` touches, roughly (for row
+/// blocks): about one group (`block`), up to the whole row otherwise.
+[[nodiscard]] inline std::size_t target_set_span(const normalization_spec& spec) noexcept {
+  const std::uint32_t groups = spec.layout.groups == 0 ? 1 : spec.layout.groups;
+  return spec.per_group() ? spec.layout.tokens / groups : spec.layout.tokens;
+}
+
 }  // namespace detail
 
-/// Fallback: row by row, serially (detail::scale_target_set_row). Ignored
-/// rows (`no_token`) are left alone.
+/// Fallback: every row, serially.
 template <class B, class T>
   requires detail::host_backend<B>
 void scale_target_sets_kernel(const B& /*backend*/, const normalization_spec& spec,
                               tensor_view<const token_id, 1> targets, tensor_view<const T, 1> factors,
                               tensor_view<T, 2> grad_logits) noexcept {
-  for (std::size_t r = 0; r < grad_logits.extent(0); ++r) {
-    if (targets(r) != no_token) detail::scale_target_set_row(spec, r, targets(r), factors(r), grad_logits.row(r));
-  }
+  detail::scale_target_set_rows(spec, targets, factors, grad_logits, 0, grad_logits.extent(0));
 }
 
 // --- the graph-sparse output layer (ops/sparse_output.hpp) -------------------

@@ -375,21 +375,17 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
   if (!t.total.empty()) t.total(0) = static_cast<T>(detail::chunked_total(tensor_view<const T, 1>(t.loss)));
 }
 
-/// dz ← f_r·dz over each row's set (`detail::scale_target_set_row`), rows in
-/// parallel: `sequence_nll`'s posterior weights on the fused NLL's gradient.
-/// (Prefetching each row's group 8 rows ahead, as `block_nll_kernel` does,
-/// measured no faster here: mix256 9.9 → 10.8 ms, 1 thread.)
+/// dz ← f_r·dz over each row's set (`detail::scale_target_set_rows`), row
+/// blocks in parallel: `sequence_nll`'s posterior weights on the fused NLL's
+/// gradient. (Prefetching each row's group 8 rows ahead, as `block_nll_kernel`
+/// does, measured no faster here: mix256 9.9 → 10.8 ms, 1 thread.)
 template <class T>
 void scale_target_sets_kernel(const cpu& backend, const normalization_spec& spec, tensor_view<const token_id, 1> targets,
                               tensor_view<const T, 1> factors, tensor_view<T, 2> grad_logits) noexcept {
-  // A row touches about one group (block) or up to the whole row (C(u), full).
-  const std::size_t span = spec.per_group() ? spec.layout.tokens / std::max<std::uint32_t>(1, spec.layout.groups)
-                                            : spec.layout.tokens;
-  backend.for_row_blocks(grad_logits.extent(0), span, [&](std::size_t first, std::size_t last, cpu_detail::scratch&) {
-    for (std::size_t r = first; r < last; ++r) {
-      if (targets(r) != no_token) labelgraph::detail::scale_target_set_row(spec, r, targets(r), factors(r), grad_logits.row(r));
-    }
-  });
+  backend.for_row_blocks(grad_logits.extent(0), labelgraph::detail::target_set_span(spec),
+                         [&](std::size_t first, std::size_t last, cpu_detail::scratch&) {
+                           labelgraph::detail::scale_target_set_rows(spec, targets, factors, grad_logits, first, last);
+                         });
 }
 
 }  // namespace labelgraph::backends

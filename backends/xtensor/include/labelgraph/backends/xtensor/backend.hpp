@@ -382,6 +382,18 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
   if (!t.total.empty()) t.total(0) = static_cast<T>(detail::chunked_total(tensor_view<const T, 1>(t.loss)));
 }
 
+/// dz ← f_r·dz over each row's set, row blocks in parallel: the shared
+/// per-row loop (`detail::scale_target_set_rows`), a plain scaling of spans.
+template <class T>
+void scale_target_sets_kernel(const xtensor& backend, const normalization_spec& spec,
+                              tensor_view<const token_id, 1> targets, tensor_view<const T, 1> factors,
+                              tensor_view<T, 2> grad_logits) noexcept {
+  backend.for_row_blocks(grad_logits.extent(0), labelgraph::detail::target_set_span(spec),
+                         [&](std::size_t first, std::size_t last) {
+                           labelgraph::detail::scale_target_set_rows(spec, targets, factors, grad_logits, first, last);
+                         });
+}
+
 }  // namespace labelgraph::backends
 
 #if defined(__GNUC__) && !defined(__clang__)
