@@ -107,7 +107,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <span>
 
+#include "labelgraph/backend/candidate_nll.hpp"
 #include "labelgraph/backend/philox.hpp"
 #include "labelgraph/ops/detail/candidate_choice.hpp"
 #include "labelgraph/ops/mask.hpp"
@@ -265,18 +267,16 @@ void for_each_target_span(const normalization_spec& spec, std::size_t r, token_i
     return;
   }
   const node_id u = spec.mask.nodes(r);
-  const token_id* candidate = layout.candidate_tokens + layout.candidate_offsets[u];
-  const token_id* const end = layout.candidate_tokens + layout.candidate_offsets[u + 1];
-  if (candidate == end) return;
-  if (end[-1] - candidate[0] == static_cast<token_id>(end - candidate - 1)) {  // C(u) is one run: no walk
-    span(candidate[0], end[-1] + 1);
+  const std::span<const token_id> candidates(layout.candidate_tokens + layout.candidate_offsets[u],
+                                             layout.candidate_tokens + layout.candidate_offsets[u + 1]);
+  if (consecutive(candidates)) {  // one run (a sibling group, or every token): no walk
+    span(candidates.front(), candidates.back() + 1);
     return;
   }
-  while (candidate != end) {  // C(u) is ascending
-    const token_id first = *candidate;
-    while (candidate + 1 != end && candidate[1] == candidate[0] + 1) ++candidate;
-    span(first, *candidate + 1);
-    ++candidate;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {  // C(u) is ascending
+    const token_id first = candidates[i];
+    while (i + 1 < candidates.size() && candidates[i + 1] == candidates[i] + 1) ++i;
+    span(first, candidates[i] + 1);
   }
 }
 
@@ -305,9 +305,9 @@ void scale_target_set_rows(const normalization_spec& spec, tensor_view<const tok
   }
 }
 
-/// The tokens a row of `scale_target_sets_kernel` touches, roughly (for row
-/// blocks): about one group (`block`), up to the whole row otherwise.
-[[nodiscard]] inline std::size_t target_set_span(const normalization_spec& spec) noexcept {
+/// About how many tokens a row of `scale_target_sets_kernel` touches (to size
+/// row blocks): one group on average (`block`), up to the whole row otherwise.
+[[nodiscard]] inline std::size_t typical_target_set_length(const normalization_spec& spec) noexcept {
   const std::uint32_t groups = spec.layout.groups == 0 ? 1 : spec.layout.groups;
   return spec.per_group() ? spec.layout.tokens / groups : spec.layout.tokens;
 }

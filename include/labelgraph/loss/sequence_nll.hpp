@@ -324,9 +324,9 @@ void sequence_nll(const B& backend, const layout_view& layout, const sequence_nl
   std::vector<double> target_logit;
   if (lse_from_pass) {
     target_logit.assign(rows, 0.0);
+    const tensor_view<const token_id, 1> row_tokens = io.targets.row_tokens();
     for (std::size_t r = 0; r < rows; ++r) {
-      const token_id v = io.targets.tokens(r / steps, r % steps);
-      if (v != no_token) target_logit[r] = static_cast<double>(io.logits(r, v));
+      if (row_tokens(r) != no_token) target_logit[r] = static_cast<double>(io.logits(r, row_tokens(r)));
     }
   } else if (want_log_probability) {
     sequence_nll_options plain = options;

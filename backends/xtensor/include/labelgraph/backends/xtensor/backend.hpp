@@ -388,7 +388,7 @@ template <class T>
 void scale_target_sets_kernel(const xtensor& backend, const normalization_spec& spec,
                               tensor_view<const token_id, 1> targets, tensor_view<const T, 1> factors,
                               tensor_view<T, 2> grad_logits) noexcept {
-  backend.for_row_blocks(grad_logits.extent(0), labelgraph::detail::target_set_span(spec),
+  backend.for_row_blocks(grad_logits.extent(0), labelgraph::detail::typical_target_set_length(spec),
                          [&](std::size_t first, std::size_t last) {
                            labelgraph::detail::scale_target_set_rows(spec, targets, factors, grad_logits, first, last);
                          });
