@@ -65,6 +65,9 @@ void compare_softmax_family(const B& backend, const problem<T>& p, normalization
   block_softmax_backward(oracle, p.layout, probabilities.view(), p.upstream.view(), expected.view(), norm, mask);
   block_softmax_backward(backend, p.layout, probabilities.view(), p.upstream.view(), actual.view(), norm, mask);
   require_close(actual.view(), expected.view(), rel, 1.0, "block_softmax_backward");
+  host_matrix<T> upstream_in_place = p.upstream;  // dz written over dy
+  block_softmax_backward(backend, p.layout, probabilities.view(), upstream_in_place.view(), upstream_in_place.view(), norm, mask);
+  require_close(upstream_in_place.view(), expected.view(), rel, 1.0, "block_softmax_backward in place");
 
   block_log_softmax_backward(oracle, p.layout, log_probabilities.view(), p.upstream.view(), expected.view(), norm, mask);
   block_log_softmax_backward(backend, p.layout, log_probabilities.view(), p.upstream.view(), actual.view(), norm, mask);

@@ -160,10 +160,14 @@ inline bool close(double actual, double expected, double rel, double floor) {
   return std::abs(actual - expected) <= rel * std::max(std::abs(expected), floor);
 }
 
-/// Checks two [rows, cols] results element by element; reports the first mismatch.
+/// Checks two [rows, cols] results: the same extents, then element by element;
+/// reports the first mismatch.
 template <class T, class U>
 void require_close(const tensor_view<T, 2>& actual, const tensor_view<U, 2>& expected, double rel, double floor,
                    const std::string& what) {
+  INFO(what);
+  REQUIRE(actual.extent(0) == expected.extent(0));
+  REQUIRE(actual.extent(1) == expected.extent(1));
   for (std::size_t r = 0; r < expected.extent(0); ++r) {
     for (std::size_t c = 0; c < expected.extent(1); ++c) {
       const double a = static_cast<double>(actual(r, c));
@@ -177,6 +181,8 @@ void require_close(const tensor_view<T, 2>& actual, const tensor_view<U, 2>& exp
 template <class T, class U>
 void require_close(const tensor_view<T, 1>& actual, const tensor_view<U, 1>& expected, double rel, double floor,
                    const std::string& what) {
+  INFO(what);
+  REQUIRE(actual.extent(0) == expected.extent(0));
   for (std::size_t i = 0; i < expected.extent(0); ++i) {
     const double a = static_cast<double>(actual(i));
     const double e = static_cast<double>(expected(i));

@@ -1,8 +1,9 @@
 #pragma once
 /// \file
-/// Block softmax / log-softmax of unmasked float rows with AVX-512: every
-/// group is one or a few 16-lane packets held in registers, tails are masked
-/// loads and stores, so no group ever takes a scalar loop.
+/// Block softmax / log-softmax and the softmax backward of unmasked float
+/// rows with AVX-512: every group is one or a few 16-lane packets held in
+/// registers, tails are masked loads and stores, so no group ever takes a
+/// scalar loop.
 ///
 /// The row is cut once per call into the shared `detail::row_plan` of steps
 /// (labelgraph/backend/row_plan.hpp) for 16-lane packets: windows of small
@@ -16,6 +17,7 @@
 /// Formulas (paper eq. 3, per group g, shift m_g = max_g z or 0 when that is −inf):
 ///   p_v = exp(z_v − m_g) / Σ_g exp(z − m_g)            (0 for a group without mass)
 ///   log p_v = (z_v − m_g) − log Σ_g exp(z − m_g)       (−inf for a group without mass)
+///   dz_v = y_v (dy_v − Σ_g y·dy)                      (softmax backward)
 /// Same edge cases as row_kernels.hpp: −inf logits, ±1e30, NaN kept in its group.
 
 // simd.hpp first: it includes the intrinsics under its GCC 105593 pragmas.
@@ -72,29 +74,48 @@ inline __m512 inverse_or_zero(__m512 s) noexcept {
   return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(s, _mm512_setzero_ps(), _CMP_NEQ_UQ), refined);
 }
 
+/// The masks of one window's segmented reductions, as AVX-512 operands.
+struct window_lanes {
+  __mmask16 lanes;       ///< lanes holding tokens
+  __mmask16 combine[4];  ///< step s: lane i takes lane i + 2^s (same group)
+  __m512i head;          ///< lane of the first token of lane i's group
+
+  explicit window_lanes(const packed_window& w) noexcept
+      : lanes(static_cast<__mmask16>(w.lanes)),
+        combine{static_cast<__mmask16>(w.combine[0]), static_cast<__mmask16>(w.combine[1]),
+                static_cast<__mmask16>(w.combine[2]), static_cast<__mmask16>(w.combine[3])},
+        head(_mm512_maskz_cvtepu8_epi32(all_lanes, _mm_load_si128(reinterpret_cast<const __m128i*>(w.group_head)))) {}
+};
+
+/// The max over each group of a window, in every lane of the group: after the
+/// 4 combine steps lane i holds the max of its group's lanes >= i, then each
+/// group's first lane is broadcast over the group.
+inline __m512 segmented_max(__m512 x, const window_lanes& m) noexcept {
+  x = _mm512_mask_max_ps(x, m.combine[0], x, lanes_down<0>(x));
+  x = _mm512_mask_max_ps(x, m.combine[1], x, lanes_down<1>(x));
+  x = _mm512_mask_max_ps(x, m.combine[2], x, lanes_down<2>(x));
+  x = _mm512_mask_max_ps(x, m.combine[3], x, lanes_down<3>(x));
+  return _mm512_maskz_permutexvar_ps(all_lanes, m.head, x);
+}
+
+/// The sum over each group of a window, in every lane of the group (as `segmented_max`).
+inline __m512 segmented_sum(__m512 x, const window_lanes& m) noexcept {
+  x = _mm512_mask_add_ps(x, m.combine[0], x, lanes_down<0>(x));
+  x = _mm512_mask_add_ps(x, m.combine[1], x, lanes_down<1>(x));
+  x = _mm512_mask_add_ps(x, m.combine[2], x, lanes_down<2>(x));
+  x = _mm512_mask_add_ps(x, m.combine[3], x, lanes_down<3>(x));
+  return _mm512_maskz_permutexvar_ps(all_lanes, m.head, x);
+}
+
 /// Normalises the groups of one window.
 inline void normalise_window(const float* z, float* y, const packed_window& w, tile_output output) noexcept {
-  const __mmask16 lanes = static_cast<__mmask16>(w.lanes);
-  const __mmask16 combine[4] = {static_cast<__mmask16>(w.combine[0]), static_cast<__mmask16>(w.combine[1]),
-                                static_cast<__mmask16>(w.combine[2]), static_cast<__mmask16>(w.combine[3])};
-  const __m512 x = _mm512_mask_loadu_ps(minus_inf(), lanes, z + w.begin);
-  const __m512i head = _mm512_maskz_cvtepu8_epi32(all_lanes, _mm_load_si128(reinterpret_cast<const __m128i*>(w.group_head)));
-  // Segmented max: after the 4 steps lane i holds the max of its group's lanes >= i.
-  __m512 max = x;
-  max = _mm512_mask_max_ps(max, combine[0], max, lanes_down<0>(max));
-  max = _mm512_mask_max_ps(max, combine[1], max, lanes_down<1>(max));
-  max = _mm512_mask_max_ps(max, combine[2], max, lanes_down<2>(max));
-  max = _mm512_mask_max_ps(max, combine[3], max, lanes_down<3>(max));
-  max = _mm512_maskz_permutexvar_ps(all_lanes, head, max);
+  const window_lanes m(w);
+  const __m512 x = _mm512_mask_loadu_ps(minus_inf(), m.lanes, z + w.begin);
+  const __m512 max = segmented_max(x, m);
   const __m512 shift = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(max, minus_inf(), _CMP_EQ_OQ), max, _mm512_setzero_ps());
   const __m512 shifted = _mm512_sub_ps(x, shift);
   const __m512 e = exp_packet(shifted);
-  __m512 sum = e;
-  sum = _mm512_mask_add_ps(sum, combine[0], sum, lanes_down<0>(sum));
-  sum = _mm512_mask_add_ps(sum, combine[1], sum, lanes_down<1>(sum));
-  sum = _mm512_mask_add_ps(sum, combine[2], sum, lanes_down<2>(sum));
-  sum = _mm512_mask_add_ps(sum, combine[3], sum, lanes_down<3>(sum));
-  sum = _mm512_maskz_permutexvar_ps(all_lanes, head, sum);
+  const __m512 sum = segmented_sum(e, m);
   __m512 result;
   if (output == tile_output::probabilities) {
     result = _mm512_mul_ps(e, inverse_or_zero(sum));
@@ -102,7 +123,7 @@ inline void normalise_window(const float* z, float* y, const packed_window& w, t
     const __m512 empty = _mm512_setzero_ps();
     result = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(sum, empty, _CMP_EQ_OQ), _mm512_sub_ps(shifted, log_packet(sum)), minus_inf());
   }
-  _mm512_mask_storeu_ps(y + w.begin, lanes, result);
+  _mm512_mask_storeu_ps(y + w.begin, m.lanes, result);
 }
 
 /// One group of 17..64 tokens in `Packets` registers: one read, one write.
@@ -164,6 +185,43 @@ inline void normalise_streaming(const float* z, float* y, std::uint32_t size, ti
   }
 }
 
+/// Softmax backward of one window's groups: dz = y ⊙ (dy − Σ_g y·dy), one
+/// masked load of y and of dy, one masked store.
+inline void backward_window(const float* y, const float* dy, float* dz, const packed_window& w) noexcept {
+  const window_lanes m(w);
+  const __m512 probability = _mm512_maskz_loadu_ps(m.lanes, y + w.begin);
+  const __m512 upstream = _mm512_maskz_loadu_ps(m.lanes, dy + w.begin);
+  const __m512 dot = segmented_sum(_mm512_mul_ps(probability, upstream), m);
+  _mm512_mask_storeu_ps(dz + w.begin, m.lanes, _mm512_mul_ps(probability, _mm512_sub_ps(upstream, dot)));
+}
+
+/// Softmax backward of one group of more than 16 tokens: Σ y·dy in one pass
+/// (two accumulators), dz in a second (the group is then in L1), both in
+/// token order. The last, possibly partial, packet is loaded once with a
+/// mask, so neither pass has a scalar tail; `dz` may equal `y` or `dy` (each
+/// packet is read before it is written).
+inline void backward_group(const float* y, const float* dy, float* dz, std::uint32_t size) noexcept {
+  const std::uint32_t full = (size - 1) / 16;  // whole packets before the last one
+  __m512 even = _mm512_setzero_ps();
+  __m512 odd = _mm512_setzero_ps();
+  std::uint32_t i = 0;
+  for (; i + 1 < full; i += 2) {
+    even = _mm512_fmadd_ps(_mm512_loadu_ps(y + 16 * i), _mm512_loadu_ps(dy + 16 * i), even);
+    odd = _mm512_fmadd_ps(_mm512_loadu_ps(y + 16 * (i + 1)), _mm512_loadu_ps(dy + 16 * (i + 1)), odd);
+  }
+  if (i < full) even = _mm512_fmadd_ps(_mm512_loadu_ps(y + 16 * i), _mm512_loadu_ps(dy + 16 * i), even);
+  const __mmask16 tail = first_lanes(size - 16u * full);
+  const __m512 last_probability = _mm512_maskz_loadu_ps(tail, y + 16 * full);
+  const __m512 last_upstream = _mm512_maskz_loadu_ps(tail, dy + 16 * full);
+  odd = _mm512_fmadd_ps(last_probability, last_upstream, odd);
+  const __m512 dot = _mm512_set1_ps(ei::predux(_mm512_add_ps(even, odd)));
+  for (i = 0; i < full; ++i) {
+    const __m512 probability = _mm512_loadu_ps(y + 16 * i);
+    _mm512_storeu_ps(dz + 16 * i, _mm512_mul_ps(probability, _mm512_sub_ps(_mm512_loadu_ps(dy + 16 * i), dot)));
+  }
+  _mm512_mask_storeu_ps(dz + 16 * full, tail, _mm512_mul_ps(last_probability, _mm512_sub_ps(last_upstream, dot)));
+}
+
 }  // namespace avx512
 
 /// Block softmax or log-softmax of one unmasked float row along `plan`
@@ -177,6 +235,19 @@ inline void block_softmax_row_planned(const float* z, float* y, const row_plan& 
       case plan_step::registers_3: avx512::normalise_in_registers<3>(z + step.begin, y + step.begin, step.count, output); break;
       case plan_step::registers_4: avx512::normalise_in_registers<4>(z + step.begin, y + step.begin, step.count, output); break;
       case plan_step::streaming: avx512::normalise_streaming(z + step.begin, y + step.begin, step.count, output); break;
+    }
+  }
+}
+
+/// Softmax backward of one unmasked float row along `plan`:
+///   dz = y ⊙ (dy − Σ_g y·dy)   (`dz` may equal `y` or `dy`).
+inline void block_softmax_backward_row_planned(const float* y, const float* dy, float* dz, const row_plan& plan) noexcept {
+  const packed_window* windows = plan.windows.data();
+  for (const plan_step& step : plan.steps) {
+    if (step.kind == plan_step::window) {
+      avx512::backward_window(y, dy, dz, windows[step.count]);
+    } else {
+      avx512::backward_group(y + step.begin, dy + step.begin, dz + step.begin, step.count);
     }
   }
 }

@@ -141,26 +141,52 @@ template <class T>
 #endif
 }
 
-/// The block softmax / log-softmax of every row along a `row_plan` of the
-/// call's sets. The plan lives in the calling thread's storage (rebuilt per
-/// call in O(groups), its capacity reused: no allocation in the steady
-/// state); the row tasks only read it.
+#if defined(__AVX512F__)
+/// Runs `body(r, plan)` for every row r over a `row_plan` of the call's sets.
+/// The plan lives in the calling thread's storage (rebuilt per call in
+/// O(groups), its capacity reused: no allocation in the steady state); the
+/// row tasks only read it.
+template <class Body>
+void for_planned_rows(const cpu& backend, const normalization_spec& spec, std::size_t rows, std::size_t tokens,
+                      const Body& body) {
+  thread_local row_plan plan;
+  const row_sets sets(spec, tokens);
+  plan.build(sets.offsets(), sets.groups());
+  const row_plan& shared_plan = plan;
+  backend.for_row_blocks(rows, tokens, [&](std::size_t first, std::size_t last, scratch&) {
+    for (std::size_t r = first; r < last; ++r) body(r, shared_plan);
+  });
+}
+#endif
+
+/// The block softmax / log-softmax of every row along the row plan.
 template <class T>
 void planned_kernel(const cpu& backend, const normalization_spec& spec, tensor_view<const T, 2> logits, tensor_view<T, 2> out,
                     tile_output output) noexcept {
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, float>) {
-    thread_local row_plan plan;
-    const row_sets sets(spec, logits.extent(1));
-    plan.build(sets.offsets(), sets.groups());
-    const row_plan& shared_plan = plan;
-    backend.for_row_blocks(logits.extent(0), logits.extent(1), [&](std::size_t first, std::size_t last, scratch&) {
-      for (std::size_t r = first; r < last; ++r) block_softmax_row_planned(logits.row(r), out.row(r), shared_plan, output);
+    for_planned_rows(backend, spec, logits.extent(0), logits.extent(1), [&](std::size_t r, const row_plan& plan) {
+      block_softmax_row_planned(logits.row(r), out.row(r), plan, output);
     });
     return;
   }
 #endif
   (void)backend, (void)spec, (void)logits, (void)out, (void)output;
+}
+
+/// The softmax backward of every row along the row plan.
+template <class T>
+void planned_backward_kernel(const cpu& backend, const normalization_spec& spec, tensor_view<const T, 2> probabilities,
+                             tensor_view<const T, 2> grad_probabilities, tensor_view<T, 2> grad_logits) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    for_planned_rows(backend, spec, probabilities.extent(0), probabilities.extent(1), [&](std::size_t r, const row_plan& plan) {
+      block_softmax_backward_row_planned(probabilities.row(r), grad_probabilities.row(r), grad_logits.row(r), plan);
+    });
+    return;
+  }
+#endif
+  (void)backend, (void)spec, (void)probabilities, (void)grad_probabilities, (void)grad_logits;
 }
 
 }  // namespace cpu_detail
@@ -209,10 +235,15 @@ void block_log_softmax_kernel(const cpu& backend, const normalization_spec& spec
   });
 }
 
-/// dz = y ⊙ (dy − Σ_N y·dy): `block_softmax_backward_row`.
+/// dz = y ⊙ (dy − Σ_N y·dy): the AVX-512 row plan for unmasked float rows,
+/// otherwise `block_softmax_backward_row`.
 template <class T>
 void block_softmax_backward_kernel(const cpu& backend, const normalization_spec& spec, tensor_view<const T, 2> probabilities,
                                    tensor_view<const T, 2> grad_probabilities, tensor_view<T, 2> grad_logits) noexcept {
+  if (cpu_detail::use_row_plan<T>(spec)) {
+    cpu_detail::planned_backward_kernel(backend, spec, probabilities, grad_probabilities, grad_logits);
+    return;
+  }
   const cpu_detail::row_sets sets(spec, probabilities.extent(1));
   backend.for_row_blocks(probabilities.extent(0), probabilities.extent(1),
                          [&](std::size_t first, std::size_t last, cpu_detail::scratch& work) {

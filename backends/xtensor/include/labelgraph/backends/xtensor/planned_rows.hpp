@@ -17,8 +17,13 @@
 /// Batches are whole loads and stores: the lanes past a step's tokens are
 /// read, left out of its reductions, and written back unchanged (they belong
 /// to later steps of the same row, which overwrite them; with `y == z` they
-/// are still the input). A step whose batches would pass the row's end goes
+/// are still the input). A window that would pass the row's end is read and
+/// written as the row's last batch instead, its masks shifted up (the lanes
+/// below it keep the earlier steps' results); a group's last batch that
+/// would pass the row's end, or any batch of a row shorter than one, goes
 /// through a stack buffer, so no access leaves the row.
+/// - Scans stop after the steps the window's largest group needs (a window
+///   of groups of at most 4 tokens takes 2 of the 4 steps of 16 lanes).
 ///
 /// Formulas (paper eq. 3, per group g, shift m_g = max_g z or 0 when that is −inf):
 ///   p_v = exp(z_v − m_g) / Σ_g exp(z − m_g)            (0 for a group without mass)
@@ -58,7 +63,11 @@ template <class T>
   return xsimd::batch_bool<T>::load_unaligned(lanes.data());
 }
 
-/// The selects of one window's segmented reductions.
+/// The selects of one window's segmented reductions, and where its batch
+/// starts. A window that would pass the end of a row of `length` tokens is
+/// read and written as the row's last batch, `shift` lanes lower, with its
+/// masks moved up by `shift`: no copy through a buffer at every row's end
+/// (a row at least one batch long).
 template <class T>
 struct window_masks {
   using window_type = typename batch_row_plan<T>::window_type;
@@ -67,15 +76,23 @@ struct window_masks {
   xsimd::batch_bool<T> lanes;           ///< lanes holding tokens
   xsimd::batch_bool<T> suffix[steps];   ///< suffix scan, step s: lane i takes lane i + 2^s (same group)
   xsimd::batch_bool<T> prefix[steps];   ///< prefix scan, step s: lane i takes lane i − 2^s (same group)
+  std::uint32_t shift = 0;              ///< the batch starts at the window's first token − shift
+  std::uint32_t needed = 0;             ///< scan steps that combine anything: 2^needed >= the largest group
 
-  explicit window_masks(const window_type& w) noexcept : lanes(lanes_of<T>(w.lanes)) {
+  window_masks(const window_type& w, std::size_t length) noexcept {
+    constexpr std::uint32_t W = batch_size<T>;
+    if (w.begin + W > length && length >= W) shift = static_cast<std::uint32_t>(w.begin + W - length);
+    lanes = lanes_of<T>(w.lanes << shift);
+    std::uint32_t head[W];  // lane of the first token of lane i's group, in the shifted batch
+    for (std::uint32_t lane = 0; lane < W; ++lane) head[lane] = lane < shift ? lane : w.group_head[lane - shift] + shift;
     for (std::uint32_t s = 0; s < steps; ++s) {
-      suffix[s] = lanes_of<T>(w.combine[s]);
+      suffix[s] = lanes_of<T>(w.combine[s] << shift);
       std::uint32_t bits = 0;
-      for (std::uint32_t lane = 1u << s; lane < batch_size<T>; ++lane) {
-        if (lane - (1u << s) >= w.group_head[lane]) bits |= 1u << lane;
+      for (std::uint32_t lane = 1u << s; lane < W; ++lane) {
+        if (lane - (1u << s) >= head[lane]) bits |= 1u << lane;
       }
       prefix[s] = lanes_of<T>(bits);
+      if (w.combine[s] != 0) needed = s + 1;
     }
   }
 };
@@ -86,10 +103,11 @@ struct planned_rows {
   batch_row_plan<T> plan;
   std::vector<window_masks<T>> masks;
 
+  /// The plan of rows whose sets are [offsets[g], offsets[g + 1]), covering the row.
   void build(const std::uint32_t* offsets, std::uint32_t groups) {
     plan.build(offsets, groups);
     masks.clear();
-    for (const auto& window : plan.windows) masks.emplace_back(window);
+    for (const auto& window : plan.windows) masks.emplace_back(window, offsets[groups]);
   }
 };
 
@@ -119,8 +137,9 @@ template <class T, class Combine>
   xsimd::batch<T> suffix = x;
   xsimd::batch<T> prefix = x;
   [&]<std::size_t... S>(std::index_sequence<S...>) {
-    ((suffix = xsimd::select(m.suffix[S], combine(suffix, swizzled<lane_below<1u << S>>(suffix)), suffix),
-      prefix = xsimd::select(m.prefix[S], combine(prefix, swizzled<lane_above<1u << S>>(prefix)), prefix)),
+    ((S < m.needed ? (suffix = xsimd::select(m.suffix[S], combine(suffix, swizzled<lane_below<1u << S>>(suffix)), suffix),
+                      prefix = xsimd::select(m.prefix[S], combine(prefix, swizzled<lane_above<1u << S>>(prefix)), prefix), 0)
+                   : 0),
      ...);
   }(std::make_index_sequence<window_masks<T>::steps>());
   return xsimd::select(m.suffix[0], combine(prefix, swizzled<lane_below<1u>>(suffix)), prefix);
@@ -132,7 +151,7 @@ template <class T>
 [[nodiscard, gnu::always_inline]] inline xsimd::batch<T> load_in_row(const T* z, std::size_t first, std::size_t length,
                                                                    std::array<T, batch_size<T>>& buffer) noexcept {
   if (first + batch_size<T> <= length) return xsimd::batch<T>::load_unaligned(z + first);
-  buffer.fill(T(0));
+  xsimd::batch<T>(T(0)).store_unaligned(buffer.data());  // one store; std::array::fill is a call to memset
   std::copy(z + first, z + length, buffer.begin());
   return xsimd::batch<T>::load_unaligned(buffer.data());
 }
@@ -172,7 +191,8 @@ template <class T>
   const B minus_inf(minus_infinity<T>);
   const B zero(T(0));
   std::array<T, batch_size<T>> buffer;
-  const B x = load_in_row(z, begin, length, buffer);
+  const std::size_t first = begin - m.shift;
+  const B x = load_in_row(z, first, length, buffer);
   const B in_set = xsimd::select(m.lanes, x, minus_inf);
   const B max = segmented_all(in_set, m, [](const B& a, const B& b) { return xsimd::max(a, b); });
   const B shifted = in_set - xsimd::select(max == minus_inf, zero, max);
@@ -181,7 +201,9 @@ template <class T>
   const auto empty = sum == zero;
   const B result = log_output ? xsimd::select(empty, minus_inf, shifted - xsimd::log(sum))
                               : e * xsimd::select(empty, zero, B(T(1)) / sum);
-  store_in_row(xsimd::select(m.lanes, result, x), y, begin, length, buffer);
+  // Lanes below a shifted window hold earlier steps' results: y's, kept.
+  const B kept = m.shift == 0 ? x : load_in_row(static_cast<const T*>(y), first, length, buffer);
+  store_in_row(xsimd::select(m.lanes, result, kept), y, first, length, buffer);
 }
 
 /// Normalises one group of `count` tokens at `begin`, held in `Batches` batches.
@@ -278,18 +300,22 @@ void block_softmax_row_planned(const T* z, T* y, std::size_t length, const plann
 }
 
 /// Softmax backward of one window's groups: dz = y ⊙ (dy − Σ_g y·dy). The
-/// lanes past the window are written back as they were in dz (which may
-/// alias y or dy).
+/// lanes past the window keep what dz holds there when dz is y or dy (those
+/// tokens are still the input of a later step); otherwise a later step
+/// overwrites them. Inlined into the row loop, whose swizzle constants then
+/// stay in registers.
 template <class T>
-[[gnu::flatten]] void backward_window(const T* y, const T* dy, T* dz, std::size_t length, std::size_t begin,
-                                      const window_masks<T>& m) noexcept {
+[[gnu::always_inline, gnu::flatten]] inline void backward_window(const T* y, const T* dy, T* dz, std::size_t length,
+                                                                 std::size_t begin, const window_masks<T>& m) noexcept {
   using B = xsimd::batch<T>;
   std::array<T, batch_size<T>> buffer;
-  const B probability = load_in_row(y, begin, length, buffer);
-  const B upstream = load_in_row(dy, begin, length, buffer);
-  const B kept = load_in_row(static_cast<const T*>(dz), begin, length, buffer);
+  const std::size_t first = begin - m.shift;
+  const B probability = load_in_row(y, first, length, buffer);
+  const B upstream = load_in_row(dy, first, length, buffer);
+  // Lanes below a shifted window hold earlier steps' results: dz's, kept.
+  const B kept = m.shift != 0 ? load_in_row(static_cast<const T*>(dz), first, length, buffer) : dz == y ? probability : upstream;
   const B dot = segmented_all(probability * upstream, m, [](const B& a, const B& b) { return a + b; });
-  store_in_row(xsimd::select(m.lanes, probability * (upstream - dot), kept), dz, begin, length, buffer);
+  store_in_row(xsimd::select(m.lanes, probability * (upstream - dot), kept), dz, first, length, buffer);
 }
 
 /// Softmax backward of one group of `count` tokens at `begin` (more than one
