@@ -23,6 +23,7 @@
 // simd.hpp first: it includes the intrinsics under its GCC 105593 pragmas.
 #include "labelgraph/backends/cpu/simd.hpp"
 #include "labelgraph/backends/cpu/tile_kernels.hpp"
+#include "labelgraph/backend/prefetch.hpp"
 #include "labelgraph/backend/row_plan.hpp"
 
 #if defined(__AVX512F__)
@@ -187,8 +188,10 @@ inline void normalise_streaming(const float* z, float* y, std::uint32_t size, ti
 
 /// Softmax backward of one window's groups: dz = y ⊙ (dy − Σ_g y·dy), one
 /// masked load of y and of dy, one masked store.
-inline void backward_window(const float* y, const float* dy, float* dz, const packed_window& w) noexcept {
+inline void backward_window(const float* y, const float* dy, float* dz, const packed_window& w,
+                            detail::next_rows next) noexcept {
   const window_lanes m(w);
+  detail::prefetch_next_rows(y, dy, w.begin, next);
   const __m512 probability = _mm512_maskz_loadu_ps(m.lanes, y + w.begin);
   const __m512 upstream = _mm512_maskz_loadu_ps(m.lanes, dy + w.begin);
   const __m512 dot = segmented_sum(_mm512_mul_ps(probability, upstream), m);
@@ -196,20 +199,26 @@ inline void backward_window(const float* y, const float* dy, float* dz, const pa
 }
 
 /// Softmax backward of one group of more than 16 tokens: Σ y·dy in one pass
-/// (two accumulators), dz in a second (the group is then in L1), both in
-/// token order. The last, possibly partial, packet is loaded once with a
+/// (two accumulators, the next rows' lines asked for on the way), dz in a
+/// second (the group is then in L1), both in token order. The last, possibly partial, packet is loaded once with a
 /// mask, so neither pass has a scalar tail; `dz` may equal `y` or `dy` (each
 /// packet is read before it is written).
-inline void backward_group(const float* y, const float* dy, float* dz, std::uint32_t size) noexcept {
+inline void backward_group(const float* y, const float* dy, float* dz, std::uint32_t size, detail::next_rows next) noexcept {
   const std::uint32_t full = (size - 1) / 16;  // whole packets before the last one
   __m512 even = _mm512_setzero_ps();
   __m512 odd = _mm512_setzero_ps();
   std::uint32_t i = 0;
   for (; i + 1 < full; i += 2) {
+    detail::prefetch_next_rows(y, dy, 16 * i, next);
+    detail::prefetch_next_rows(y, dy, 16 * i + 16, next);
     even = _mm512_fmadd_ps(_mm512_loadu_ps(y + 16 * i), _mm512_loadu_ps(dy + 16 * i), even);
     odd = _mm512_fmadd_ps(_mm512_loadu_ps(y + 16 * (i + 1)), _mm512_loadu_ps(dy + 16 * (i + 1)), odd);
   }
-  if (i < full) even = _mm512_fmadd_ps(_mm512_loadu_ps(y + 16 * i), _mm512_loadu_ps(dy + 16 * i), even);
+  if (i < full) {
+    detail::prefetch_next_rows(y, dy, 16 * i, next);
+    even = _mm512_fmadd_ps(_mm512_loadu_ps(y + 16 * i), _mm512_loadu_ps(dy + 16 * i), even);
+  }
+  detail::prefetch_next_rows(y, dy, 16 * full, next);
   const __mmask16 tail = first_lanes(size - 16u * full);
   const __m512 last_probability = _mm512_maskz_loadu_ps(tail, y + 16 * full);
   const __m512 last_upstream = _mm512_maskz_loadu_ps(tail, dy + 16 * full);
@@ -239,15 +248,16 @@ inline void block_softmax_row_planned(const float* z, float* y, const row_plan& 
   }
 }
 
-/// Softmax backward of one unmasked float row along `plan`:
-///   dz = y ⊙ (dy − Σ_g y·dy)   (`dz` may equal `y` or `dy`).
-inline void block_softmax_backward_row_planned(const float* y, const float* dy, float* dz, const row_plan& plan) noexcept {
+/// Softmax backward of one unmasked float row along `plan`, prefetching the
+/// `next` rows:   dz = y ⊙ (dy − Σ_g y·dy)   (`dz` may equal `y` or `dy`).
+inline void block_softmax_backward_row_planned(const float* y, const float* dy, float* dz, const row_plan& plan,
+                                               detail::next_rows next) noexcept {
   const packed_window* windows = plan.windows.data();
   for (const plan_step& step : plan.steps) {
     if (step.kind == plan_step::window) {
-      avx512::backward_window(y, dy, dz, windows[step.count]);
+      avx512::backward_window(y, dy, dz, windows[step.count], next);
     } else {
-      avx512::backward_group(y + step.begin, dy + step.begin, dz + step.begin, step.count);
+      avx512::backward_group(y + step.begin, dy + step.begin, dz + step.begin, step.count, next);
     }
   }
 }

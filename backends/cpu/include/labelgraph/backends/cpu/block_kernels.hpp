@@ -174,14 +174,16 @@ void planned_kernel(const cpu& backend, const normalization_spec& spec, tensor_v
   (void)backend, (void)spec, (void)logits, (void)out, (void)output;
 }
 
-/// The softmax backward of every row along the row plan.
+/// The softmax backward of every row along the row plan, each row
+/// prefetching the next one's y and dy.
 template <class T>
 void planned_backward_kernel(const cpu& backend, const normalization_spec& spec, tensor_view<const T, 2> probabilities,
                              tensor_view<const T, 2> grad_probabilities, tensor_view<T, 2> grad_logits) noexcept {
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, float>) {
     for_planned_rows(backend, spec, probabilities.extent(0), probabilities.extent(1), [&](std::size_t r, const row_plan& plan) {
-      block_softmax_backward_row_planned(probabilities.row(r), grad_probabilities.row(r), grad_logits.row(r), plan);
+      block_softmax_backward_row_planned(probabilities.row(r), grad_probabilities.row(r), grad_logits.row(r), plan,
+                                         detail::next_rows_of(probabilities, grad_probabilities, r));
     });
     return;
   }

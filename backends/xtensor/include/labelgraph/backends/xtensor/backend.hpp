@@ -260,7 +260,7 @@ void block_softmax_backward_kernel(const xtensor& backend, const normalization_s
                                         [&](std::size_t r, const xtensor_detail::planned_rows<T>& plan) {
                                           xtensor_detail::block_softmax_backward_row_planned(
                                               probabilities.row(r), grad_probabilities.row(r), grad_logits.row(r),
-                                              tokens, plan);
+                                              tokens, plan, detail::next_rows_of(probabilities, grad_probabilities, r));
                                         });
     return;
   }

@@ -46,6 +46,7 @@
 #include <utility>
 #include <vector>
 
+#include "labelgraph/backend/prefetch.hpp"
 #include "labelgraph/backend/row_plan.hpp"
 #include "labelgraph/backends/xtensor/row_kernels.hpp"
 
@@ -306,8 +307,10 @@ void block_softmax_row_planned(const T* z, T* y, std::size_t length, const plann
 /// stay in registers.
 template <class T>
 [[gnu::always_inline, gnu::flatten]] inline void backward_window(const T* y, const T* dy, T* dz, std::size_t length,
-                                                                 std::size_t begin, const window_masks<T>& m) noexcept {
+                                                                 std::size_t begin, const window_masks<T>& m,
+                                                                 detail::next_rows next) noexcept {
   using B = xsimd::batch<T>;
+  detail::prefetch_next_rows(y, dy, begin, next);
   std::array<T, batch_size<T>> buffer;
   const std::size_t first = begin - m.shift;
   const B probability = load_in_row(y, first, length, buffer);
@@ -319,26 +322,39 @@ template <class T>
 }
 
 /// Softmax backward of one group of `count` tokens at `begin` (more than one
-/// batch): Σ y·dy in one pass, dz in a second (the group is then in L1). The
-/// last batch is loaded once, with its lanes past the group left out and
-/// written back as they were in dz, so neither pass has a scalar tail.
+/// batch): Σ y·dy in one pass (two accumulators, in token order), dz in a
+/// second (the group is then in L1). The last batch is loaded once, with its
+/// lanes past the group left out and written back as they were in dz, so
+/// neither pass has a scalar tail.
 template <class T>
 [[gnu::flatten]] void backward_group(const T* y, const T* dy, T* dz, std::size_t length, std::size_t begin,
-                                     std::size_t count) noexcept {
+                                     std::size_t count, detail::next_rows next) noexcept {
   using B = xsimd::batch<T>;
   constexpr std::size_t W = batch_size<T>;
   const last_batch<T> tail(begin, count);
   const std::size_t full = tail.before;
   std::array<T, W> buffer;
+  B even(T(0));
+  B odd(T(0));
+  std::size_t i = 0;
+  for (; i + 1 < full; i += 2) {
+    const std::size_t first = begin + i * W;
+    detail::prefetch_next_rows(y, dy, first, next);
+    detail::prefetch_next_rows(y, dy, first + W, next);
+    even = xsimd::fma(B::load_unaligned(y + first), B::load_unaligned(dy + first), even);
+    odd = xsimd::fma(B::load_unaligned(y + first + W), B::load_unaligned(dy + first + W), odd);
+  }
+  if (i < full) {
+    detail::prefetch_next_rows(y, dy, begin + i * W, next);
+    even = xsimd::fma(B::load_unaligned(y + begin + i * W), B::load_unaligned(dy + begin + i * W), even);
+  }
+  detail::prefetch_next_rows(y, dy, tail.first, next);
   const B last_probability = load_in_row(y, tail.first, length, buffer);
   const B last_upstream = load_in_row(dy, tail.first, length, buffer);
-  B partial = xsimd::select(tail.inside, last_probability * last_upstream, B(T(0)));
-  for (std::size_t i = 0; i < full; ++i) {
-    partial = xsimd::fma(B::load_unaligned(y + begin + i * W), B::load_unaligned(dy + begin + i * W), partial);
-  }
-  const B dot(xsimd::hadd(partial));
+  odd += xsimd::select(tail.inside, last_probability * last_upstream, B(T(0)));
+  const B dot(xsimd::hadd(even + odd));
   const B kept = load_in_row(static_cast<const T*>(dz), tail.first, length, buffer);
-  for (std::size_t i = 0; i < full; ++i) {
+  for (i = 0; i < full; ++i) {
     const std::size_t first = begin + i * W;
     (B::load_unaligned(y + first) * (B::load_unaligned(dy + first) - dot)).store_unaligned(dz + first);
   }
@@ -346,15 +362,16 @@ template <class T>
 }
 
 /// Softmax backward of one unmasked row of `length` tokens along `rows`'
-/// plan: dz = y ⊙ (dy − Σ_g y·dy). `dz` may equal `y` or `dy`.
+/// plan, prefetching the `next` rows (labelgraph/backend/prefetch.hpp):
+/// dz = y ⊙ (dy − Σ_g y·dy). `dz` may equal `y` or `dy`.
 template <class T>
-void block_softmax_backward_row_planned(const T* y, const T* dy, T* dz, std::size_t length,
-                                        const planned_rows<T>& rows) noexcept {
+void block_softmax_backward_row_planned(const T* y, const T* dy, T* dz, std::size_t length, const planned_rows<T>& rows,
+                                        detail::next_rows next) noexcept {
   const window_masks<T>* masks = rows.masks.data();
   for (const detail::plan_step& step : rows.plan.steps) {
     switch (step.kind) {
-      case detail::plan_step::window: backward_window(y, dy, dz, length, step.begin, masks[step.count]); break;
-      default: backward_group(y, dy, dz, length, step.begin, step.count); break;  // 2 batches or more
+      case detail::plan_step::window: backward_window(y, dy, dz, length, step.begin, masks[step.count], next); break;
+      default: backward_group(y, dy, dz, length, step.begin, step.count, next); break;  // 2 batches or more
     }
   }
 }
