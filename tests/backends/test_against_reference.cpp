@@ -65,9 +65,13 @@ void compare_softmax_family(const B& backend, const problem<T>& p, normalization
   block_softmax_backward(oracle, p.layout, probabilities.view(), p.upstream.view(), expected.view(), norm, mask);
   block_softmax_backward(backend, p.layout, probabilities.view(), p.upstream.view(), actual.view(), norm, mask);
   require_close(actual.view(), expected.view(), rel, 1.0, "block_softmax_backward");
-  host_matrix<T> upstream_in_place = p.upstream;  // dz written over dy
+  host_matrix<T> upstream_in_place = p.upstream;  // dz written over dy (the API allows either input)
   block_softmax_backward(backend, p.layout, probabilities.view(), upstream_in_place.view(), upstream_in_place.view(), norm, mask);
   require_close(upstream_in_place.view(), expected.view(), rel, 1.0, "block_softmax_backward in place");
+  host_matrix<T> probabilities_in_place = probabilities;  // dz written over y
+  block_softmax_backward(backend, p.layout, probabilities_in_place.view(), p.upstream.view(), probabilities_in_place.view(),
+                         norm, mask);
+  require_close(probabilities_in_place.view(), expected.view(), rel, 1.0, "block_softmax_backward in place of y");
 
   block_log_softmax_backward(oracle, p.layout, log_probabilities.view(), p.upstream.view(), expected.view(), norm, mask);
   block_log_softmax_backward(backend, p.layout, log_probabilities.view(), p.upstream.view(), actual.view(), norm, mask);

@@ -324,8 +324,9 @@ template <class T>
 /// Softmax backward of one group of `count` tokens at `begin` (more than one
 /// batch): Σ y·dy in one pass (two accumulators, in token order), dz in a
 /// second (the group is then in L1). The last batch is loaded once, with its
-/// lanes past the group left out and written back as they were in dz, so
-/// neither pass has a scalar tail.
+/// lanes past the group left out and written back as dz holds them when dz
+/// is y or dy (otherwise a later step overwrites them), so neither pass has a
+/// scalar tail.
 template <class T>
 [[gnu::flatten]] void backward_group(const T* y, const T* dy, T* dz, std::size_t length, std::size_t begin,
                                      std::size_t count, detail::next_rows next) noexcept {
@@ -353,7 +354,7 @@ template <class T>
   const B last_upstream = load_in_row(dy, tail.first, length, buffer);
   odd += xsimd::select(tail.inside, last_probability * last_upstream, B(T(0)));
   const B dot(xsimd::hadd(even + odd));
-  const B kept = load_in_row(static_cast<const T*>(dz), tail.first, length, buffer);
+  const B kept = dz == y ? last_probability : last_upstream;  // as in `backward_window`
   for (i = 0; i < full; ++i) {
     const std::size_t first = begin + i * W;
     (B::load_unaligned(y + first) * (B::load_unaligned(dy + first) - dot)).store_unaligned(dz + first);
