@@ -200,9 +200,9 @@ inline void backward_window(const float* y, const float* dy, float* dz, const pa
 
 /// Softmax backward of one group of more than 16 tokens: Σ y·dy in one pass
 /// (two accumulators, the next rows' lines asked for on the way), dz in a
-/// second (the group is then in L1), both in token order. The last, possibly partial, packet is loaded once with a
-/// mask, so neither pass has a scalar tail; `dz` may equal `y` or `dy` (each
-/// packet is read before it is written).
+/// second (the group is then in L1), both in token order. The last, possibly
+/// partial, packet is loaded once with a mask, so neither pass has a scalar
+/// tail; `dz` may equal `y` or `dy` (each packet is read before it is written).
 inline void backward_group(const float* y, const float* dy, float* dz, std::uint32_t size, detail::next_rows next) noexcept {
   const std::uint32_t full = (size - 1) / 16;  // whole packets before the last one
   __m512 even = _mm512_setzero_ps();

@@ -152,7 +152,7 @@ template <class T>
 [[nodiscard, gnu::always_inline]] inline xsimd::batch<T> load_in_row(const T* z, std::size_t first, std::size_t length,
                                                                    std::array<T, batch_size<T>>& buffer) noexcept {
   if (first + batch_size<T> <= length) return xsimd::batch<T>::load_unaligned(z + first);
-  xsimd::batch<T>(T(0)).store_unaligned(buffer.data());  // one store; std::array::fill is a call to memset
+  buffer.fill(T(0));
   std::copy(z + first, z + length, buffer.begin());
   return xsimd::batch<T>::load_unaligned(buffer.data());
 }
