@@ -226,6 +226,38 @@ TEMPLATE_LIST_TEST_CASE("every softmax-family kernel matches the reference on a 
   }
 }
 
+TEMPLATE_LIST_TEST_CASE("block softmax keeps its accuracy when groups sit far below the row's max",
+                        "[backends][reference]", backends_under_test) {
+  // The row plans take the row's max M as every group's shift (row_plan.hpp):
+  // z − M of magnitude 16..32 rounds by up to 2^-20, which exp would turn
+  // into relative errors of 1e-6 and more without the TwoSum correction. One
+  // token per row lifts M to 22 (every group within the shared path's reach),
+  // 30 (some groups past it: their steps fall back to their own max) or
+  // leaves the row as it is; every probability must still match the
+  // reference to 1e-6 (float) and 1e-12 (double).
+  std::vector<std::uint32_t> sizes = {300, 251, 9, 7, 16, 3, 13, 8, 8, 1, 1, 1, 15, 12, 2, 10, 17, 32, 33, 48, 49, 64, 65, 5};
+  std::uint32_t tokens = 0;
+  for (std::uint32_t size : sizes) tokens += size;
+  const synthetic_layout layout(sizes, {});
+  const layout_view view = layout.view();
+  const std::size_t rows = 48;
+  for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
+    for_float_and_double([&]<class T>(std::type_identity<T>) {
+      INFO((sizeof(T) == 4 ? "float" : "double"));
+      std::mt19937_64 rng(2106);
+      host_matrix<T> logits = random_logits<T>(rng, rows, tokens, logit_scale);
+      for (std::size_t r = 0; r < rows; ++r) {
+        if (r % 3 != 2) logits(r, (r * 37) % tokens) = static_cast<T>(r % 3 == 0 ? 22 : 30);
+      }
+      const backends::reference oracle;
+      host_matrix<T> expected(rows, tokens), actual(rows, tokens);
+      block_softmax(oracle, view, logits.view(), expected.view(), normalization::block, row_mask{});
+      block_softmax(backend, view, logits.view(), actual.view(), normalization::block, row_mask{});
+      require_close(actual.view(), expected.view(), relative_tolerance<T>, 1e-3, "block_softmax");
+    });
+  });
+}
+
 TEMPLATE_LIST_TEST_CASE("kernels match the reference on a shape large enough to be split across threads",
                         "[backends][reference]", backends_under_test) {
   std::mt19937_64 rng(77);

@@ -88,35 +88,41 @@ struct window_lanes {
         head(_mm512_maskz_cvtepu8_epi32(all_lanes, _mm_load_si128(reinterpret_cast<const __m128i*>(w.group_head)))) {}
 };
 
-/// The max over each group of a window, in every lane of the group: after the
-/// 4 combine steps lane i holds the max of its group's lanes >= i, then each
-/// group's first lane is broadcast over the group.
+/// The max over each group of a window, in every lane of the group: after
+/// `Steps` combine steps lane i holds the max of its group's lanes >= i (the
+/// later steps' masks are empty when 2^Steps covers the largest group), then
+/// each group's first lane is broadcast over the group.
+template <std::uint32_t Steps>
 inline __m512 segmented_max(__m512 x, const window_lanes& m) noexcept {
-  x = _mm512_mask_max_ps(x, m.combine[0], x, lanes_down<0>(x));
-  x = _mm512_mask_max_ps(x, m.combine[1], x, lanes_down<1>(x));
-  x = _mm512_mask_max_ps(x, m.combine[2], x, lanes_down<2>(x));
-  x = _mm512_mask_max_ps(x, m.combine[3], x, lanes_down<3>(x));
+  if constexpr (Steps == 0) return x;  // singletons only
+  if constexpr (Steps > 0) x = _mm512_mask_max_ps(x, m.combine[0], x, lanes_down<0>(x));
+  if constexpr (Steps > 1) x = _mm512_mask_max_ps(x, m.combine[1], x, lanes_down<1>(x));
+  if constexpr (Steps > 2) x = _mm512_mask_max_ps(x, m.combine[2], x, lanes_down<2>(x));
+  if constexpr (Steps > 3) x = _mm512_mask_max_ps(x, m.combine[3], x, lanes_down<3>(x));
   return _mm512_maskz_permutexvar_ps(all_lanes, m.head, x);
 }
 
 /// The sum over each group of a window, in every lane of the group (as `segmented_max`).
+template <std::uint32_t Steps>
 inline __m512 segmented_sum(__m512 x, const window_lanes& m) noexcept {
-  x = _mm512_mask_add_ps(x, m.combine[0], x, lanes_down<0>(x));
-  x = _mm512_mask_add_ps(x, m.combine[1], x, lanes_down<1>(x));
-  x = _mm512_mask_add_ps(x, m.combine[2], x, lanes_down<2>(x));
-  x = _mm512_mask_add_ps(x, m.combine[3], x, lanes_down<3>(x));
+  if constexpr (Steps == 0) return x;
+  if constexpr (Steps > 0) x = _mm512_mask_add_ps(x, m.combine[0], x, lanes_down<0>(x));
+  if constexpr (Steps > 1) x = _mm512_mask_add_ps(x, m.combine[1], x, lanes_down<1>(x));
+  if constexpr (Steps > 2) x = _mm512_mask_add_ps(x, m.combine[2], x, lanes_down<2>(x));
+  if constexpr (Steps > 3) x = _mm512_mask_add_ps(x, m.combine[3], x, lanes_down<3>(x));
   return _mm512_maskz_permutexvar_ps(all_lanes, m.head, x);
 }
 
 /// Normalises the groups of one window.
-inline void normalise_window(const float* z, float* y, const packed_window& w, tile_output output) noexcept {
+template <std::uint32_t Steps>
+[[gnu::always_inline]] inline void normalise_window(const float* z, float* y, const packed_window& w, tile_output output) noexcept {
   const window_lanes m(w);
   const __m512 x = _mm512_mask_loadu_ps(minus_inf(), m.lanes, z + w.begin);
-  const __m512 max = segmented_max(x, m);
+  const __m512 max = segmented_max<Steps>(x, m);
   const __m512 shift = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(max, minus_inf(), _CMP_EQ_OQ), max, _mm512_setzero_ps());
   const __m512 shifted = _mm512_sub_ps(x, shift);
   const __m512 e = exp_packet(shifted);
-  const __m512 sum = segmented_sum(e, m);
+  const __m512 sum = segmented_sum<Steps>(e, m);
   __m512 result;
   if (output == tile_output::probabilities) {
     result = _mm512_mul_ps(e, inverse_or_zero(sum));
@@ -125,6 +131,77 @@ inline void normalise_window(const float* z, float* y, const packed_window& w, t
     result = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(sum, empty, _CMP_EQ_OQ), _mm512_sub_ps(shifted, log_packet(sum)), minus_inf());
   }
   _mm512_mask_storeu_ps(y + w.begin, m.lanes, result);
+}
+
+/// The max of a row's tokens, NaN ignored (`vmaxps` returns its second
+/// operand when either is NaN, and the running max is passed second).
+inline float row_max(const float* z, std::uint32_t length) noexcept {
+  const std::uint32_t full = length / 16;
+  __m512 even = minus_inf(), odd = minus_inf();
+  std::uint32_t i = 0;
+  for (; i + 1 < full; i += 2) {
+    even = _mm512_maskz_max_ps(all_lanes, _mm512_loadu_ps(z + 16 * i), even);
+    odd = _mm512_maskz_max_ps(all_lanes, _mm512_loadu_ps(z + 16 * i + 16), odd);
+  }
+  if (i < full) even = _mm512_maskz_max_ps(all_lanes, _mm512_loadu_ps(z + 16 * i), even);
+  if (length % 16 != 0) odd = _mm512_maskz_max_ps(all_lanes, _mm512_mask_loadu_ps(minus_inf(), first_lanes(length % 16), z + 16 * full), odd);
+  return _mm512_reduce_max_ps(_mm512_maskz_max_ps(all_lanes, even, odd));
+}
+
+/// The row's shift M in the forms `exp_below_row_max` takes.
+struct row_shift {
+  __m512 max;    ///< M
+  __m512 minus;  ///< −M
+  __m512 floor;  ///< M − 104: exp(z − M) is 0 below it
+  explicit row_shift(float m) noexcept
+      : max(_mm512_set1_ps(m)), minus(_mm512_set1_ps(-m)), floor(_mm512_set1_ps(m - detail::exp_range<float>)) {}
+};
+
+/// exp(z − M) to the accuracy of exp itself (row_plan.hpp, "the row's max
+/// as the shift"): z raised to M − 104 first, so that −inf gives 0 and not
+/// NaN (a NaN z stays NaN: `vmaxps` returns its second operand), the
+/// rounding error δ of a = z − M by Knuth's TwoSum, then exp(a)·(1 + δ).
+[[gnu::always_inline]] inline __m512 exp_below_row_max(__m512 z, const row_shift& shift) noexcept {
+  const __m512 x = _mm512_maskz_max_ps(all_lanes, shift.floor, z);
+  const __m512 a = _mm512_sub_ps(x, shift.max);
+  const __m512 x_part = _mm512_add_ps(a, shift.max);
+  const __m512 m_part = _mm512_sub_ps(a, x_part);
+  const __m512 error = _mm512_add_ps(_mm512_sub_ps(x, x_part), _mm512_sub_ps(shift.minus, m_part));
+  const __m512 e = exp_packet(a);
+  return _mm512_fmadd_ps(e, error, e);
+}
+
+/// Probabilities of one window's groups under the row's shift M:
+/// p_v = exp(z_v − M) / Σ_g exp(z − M), the same as with the group's own max
+/// while every group keeps at least `least_shared_mass`; false (nothing
+/// written) when one does not.
+template <std::uint32_t Steps>
+[[gnu::always_inline]] inline bool normalise_window_shared(const float* z, float* y, const packed_window& w, const row_shift& shift) noexcept {
+  const window_lanes m(w);
+  const __m512 e = exp_below_row_max(_mm512_maskz_loadu_ps(m.lanes, z + w.begin), shift);
+  const __m512 sum = segmented_sum<Steps>(e, m);
+  if (_mm512_mask_cmp_ps_mask(m.lanes, sum, _mm512_set1_ps(detail::least_shared_mass<float>), _CMP_NGE_UQ) != 0) return false;
+  const __m512 r = _mm512_maskz_rcp14_ps(all_lanes, sum);
+  const __m512 inverse = _mm512_fmadd_ps(r, _mm512_fnmadd_ps(sum, r, _mm512_set1_ps(1.0f)), r);
+  _mm512_mask_storeu_ps(y + w.begin, m.lanes, _mm512_mul_ps(e, inverse));
+  return true;
+}
+
+/// As `normalise_window_shared`, for one group of 17..64 tokens in registers.
+template <int Packets>
+[[gnu::always_inline]] inline bool normalise_in_registers_shared(const float* z, float* y, std::uint32_t size, const row_shift& shift) noexcept {
+  const __mmask16 tail = first_lanes(size - 16u * (Packets - 1));
+  __m512 e[Packets];
+  for (int i = 0; i + 1 < Packets; ++i) e[i] = exp_below_row_max(_mm512_loadu_ps(z + 16 * i), shift);
+  e[Packets - 1] = exp_below_row_max(_mm512_mask_loadu_ps(minus_inf(), tail, z + 16 * (Packets - 1)), shift);
+  __m512 sum = e[0];
+  for (int i = 1; i < Packets; ++i) sum = _mm512_add_ps(sum, e[i]);
+  const float total = _mm512_reduce_add_ps(sum);
+  if (!(total >= detail::least_shared_mass<float>)) return false;
+  const __m512 inverse = _mm512_set1_ps(1.0f / total);
+  for (int i = 0; i + 1 < Packets; ++i) _mm512_storeu_ps(y + 16 * i, _mm512_mul_ps(e[i], inverse));
+  _mm512_mask_storeu_ps(y + 16 * (Packets - 1), tail, _mm512_mul_ps(e[Packets - 1], inverse));
+  return true;
 }
 
 /// One group of 17..64 tokens in `Packets` registers: one read, one write.
@@ -154,6 +231,21 @@ inline void normalise_in_registers(const float* z, float* y, std::uint32_t size,
   }
   for (int i = 0; i + 1 < Packets; ++i) _mm512_storeu_ps(y + 16 * i, x[i]);
   _mm512_mask_storeu_ps(y + 16 * (Packets - 1), tail, x[Packets - 1]);
+}
+
+/// A window step: under the row's shift when `shared` and the window's
+/// groups keep their mass under it, otherwise under each group's own max.
+template <std::uint32_t Scans>
+[[gnu::always_inline]] inline void window_step(const float* z, float* y, const packed_window& w, tile_output output, bool shared,
+                                               const row_shift& shift) noexcept {
+  if (!shared || !normalise_window_shared<Scans>(z, y, w, shift)) normalise_window<Scans>(z, y, w, output);
+}
+
+/// A step of one group of 17..64 tokens, as `window_step`.
+template <int Packets>
+[[gnu::always_inline]] inline void registers_step(const float* z, float* y, std::uint32_t size, tile_output output, bool shared,
+                                                  const row_shift& shift) noexcept {
+  if (!shared || !normalise_in_registers_shared<Packets>(z, y, size, shift)) normalise_in_registers<Packets>(z, y, size, output);
 }
 
 /// One long group: max pass, exp + sum pass, normalisation pass.
@@ -194,7 +286,7 @@ inline void backward_window(const float* y, const float* dy, float* dz, const pa
   detail::prefetch_next_rows(y, dy, w.begin, next);
   const __m512 probability = _mm512_maskz_loadu_ps(m.lanes, y + w.begin);
   const __m512 upstream = _mm512_maskz_loadu_ps(m.lanes, dy + w.begin);
-  const __m512 dot = segmented_sum(_mm512_mul_ps(probability, upstream), m);
+  const __m512 dot = segmented_sum<4>(_mm512_mul_ps(probability, upstream), m);
   _mm512_mask_storeu_ps(dz + w.begin, m.lanes, _mm512_mul_ps(probability, _mm512_sub_ps(upstream, dot)));
 }
 
@@ -233,17 +325,43 @@ inline void backward_group(const float* y, const float* dy, float* dz, std::uint
 
 }  // namespace avx512
 
+/// The case of a step in the row loops' one `switch`: a window's scan steps
+/// (0..4), so that the window's code is compiled for them, or the group kinds
+/// after those. One indirect jump per step: a second branch on the scan steps
+/// mispredicted often enough on the Zipf-like layouts to lose what the
+/// shorter scans gain (docs/performance.md, tenth round).
+enum step_case : std::uint32_t { window_scans_0 = 0, window_scans_4 = 4, group_registers_2, group_registers_3, group_registers_4, group_streaming };
+
+[[nodiscard]] inline std::uint32_t case_of(const plan_step& step) noexcept {
+  return step.kind == plan_step::window ? step.scan_steps : group_registers_2 + (step.kind - plan_step::registers_2);
+}
+
 /// Block softmax or log-softmax of one unmasked float row along `plan`
 /// (`y` may equal `z`: every step reads its tokens before it writes them).
+///
+/// Probabilities take the row's max M as every group's shift
+/// (row_plan.hpp, "the row's max as the shift"): no segmented max in a
+/// window, no horizontal max in a group of 17..64. A step whose groups lose
+/// their mass under M falls back to each group's own max; so does every long
+/// group (it has a max pass of its own, and writes before it could check).
 inline void block_softmax_row_planned(const float* z, float* y, const row_plan& plan, tile_output output) noexcept {
   const packed_window* windows = plan.windows.data();
+  const float row_max = output == tile_output::probabilities ? avx512::row_max(z, plan.length) : 0.0f;
+  const bool shared = output == tile_output::probabilities && detail::can_share_shift(row_max);
+  const avx512::row_shift shift(row_max);
   for (const plan_step& step : plan.steps) {
-    switch (step.kind) {
-      case plan_step::window: avx512::normalise_window(z, y, windows[step.count], output); break;
-      case plan_step::registers_2: avx512::normalise_in_registers<2>(z + step.begin, y + step.begin, step.count, output); break;
-      case plan_step::registers_3: avx512::normalise_in_registers<3>(z + step.begin, y + step.begin, step.count, output); break;
-      case plan_step::registers_4: avx512::normalise_in_registers<4>(z + step.begin, y + step.begin, step.count, output); break;
-      case plan_step::streaming: avx512::normalise_streaming(z + step.begin, y + step.begin, step.count, output); break;
+    const float* zs = z + step.begin;
+    float* ys = y + step.begin;
+    switch (case_of(step)) {
+      case window_scans_0 + 0: avx512::window_step<0>(z, y, windows[step.count], output, shared, shift); break;
+      case window_scans_0 + 1: avx512::window_step<1>(z, y, windows[step.count], output, shared, shift); break;
+      case window_scans_0 + 2: avx512::window_step<2>(z, y, windows[step.count], output, shared, shift); break;
+      case window_scans_0 + 3: avx512::window_step<3>(z, y, windows[step.count], output, shared, shift); break;
+      case window_scans_4: avx512::window_step<4>(z, y, windows[step.count], output, shared, shift); break;
+      case group_registers_2: avx512::registers_step<2>(zs, ys, step.count, output, shared, shift); break;
+      case group_registers_3: avx512::registers_step<3>(zs, ys, step.count, output, shared, shift); break;
+      case group_registers_4: avx512::registers_step<4>(zs, ys, step.count, output, shared, shift); break;
+      default: avx512::normalise_streaming(zs, ys, step.count, output); break;
     }
   }
 }

@@ -169,25 +169,28 @@ inline packet<double> exp_packet(const packet<double>& x_in) noexcept {
 /// NaN stays NaN.
 inline __m512 log_packet(const __m512& x) noexcept {
   constexpr __mmask16 all = 0xFFFF;  // maskz with every lane: GCC 12 warns in the plain forms (bug 105593)
-  __m512 m = _mm512_maskz_getmant_ps(all, x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_nan);
+  const __m512 m = _mm512_maskz_getmant_ps(all, x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_nan);
   __m512 e = _mm512_maskz_getexp_ps(all, x);
   const __mmask16 upper = _mm512_cmp_ps_mask(m, _mm512_set1_ps(1.41421356237f), _CMP_GT_OQ);
-  m = _mm512_mask_mul_ps(m, upper, m, _mm512_set1_ps(0.5f));
   e = _mm512_mask_add_ps(e, upper, e, _mm512_set1_ps(1.0f));
-  const __m512 f = _mm512_sub_ps(m, _mm512_set1_ps(1.0f));
+  const __m512 one = _mm512_set1_ps(1.0f);
+  // f = m/2 − 1 where m > √2, else m − 1 (both exact), side by side.
+  const __m512 f = _mm512_mask_blend_ps(upper, _mm512_sub_ps(m, one), _mm512_fmsub_ps(m, _mm512_set1_ps(0.5f), one));
   const __m512 f2 = _mm512_mul_ps(f, f);
-  __m512 poly = _mm512_set1_ps(7.0376836292e-2f);
-  poly = _mm512_fmadd_ps(poly, f, _mm512_set1_ps(-1.1514610310e-1f));
-  poly = _mm512_fmadd_ps(poly, f, _mm512_set1_ps(1.1676998740e-1f));
-  poly = _mm512_fmadd_ps(poly, f, _mm512_set1_ps(-1.2420140846e-1f));
-  poly = _mm512_fmadd_ps(poly, f, _mm512_set1_ps(1.4249322787e-1f));
-  poly = _mm512_fmadd_ps(poly, f, _mm512_set1_ps(-1.6668057665e-1f));
-  poly = _mm512_fmadd_ps(poly, f, _mm512_set1_ps(2.0000714765e-1f));
-  poly = _mm512_fmadd_ps(poly, f, _mm512_set1_ps(-2.4999993993e-1f));
-  poly = _mm512_fmadd_ps(poly, f, _mm512_set1_ps(3.3333331174e-1f));
-  __m512 y = _mm512_mul_ps(_mm512_mul_ps(poly, f), f2);
-  y = _mm512_fmadd_ps(e, _mm512_set1_ps(-2.12194440e-4f), y);
-  y = _mm512_fmadd_ps(f2, _mm512_set1_ps(-0.5f), y);
+  const __m512 f3 = _mm512_mul_ps(f2, f);
+  const __m512 f4 = _mm512_mul_ps(f2, f2);
+  // P(f) by Estrin's scheme (pairs, then pairs of pairs): half the latency of Horner's.
+  const __m512 p01 = _mm512_fmadd_ps(_mm512_set1_ps(-2.4999993993e-1f), f, _mm512_set1_ps(3.3333331174e-1f));
+  const __m512 p23 = _mm512_fmadd_ps(_mm512_set1_ps(-1.6668057665e-1f), f, _mm512_set1_ps(2.0000714765e-1f));
+  const __m512 p45 = _mm512_fmadd_ps(_mm512_set1_ps(-1.2420140846e-1f), f, _mm512_set1_ps(1.4249322787e-1f));
+  const __m512 p67 = _mm512_fmadd_ps(_mm512_set1_ps(-1.1514610310e-1f), f, _mm512_set1_ps(1.1676998740e-1f));
+  const __m512 p03 = _mm512_fmadd_ps(p23, f2, p01);
+  const __m512 p47 = _mm512_fmadd_ps(p67, f2, p45);
+  const __m512 p48 = _mm512_fmadd_ps(_mm512_set1_ps(7.0376836292e-2f), f4, p47);
+  const __m512 poly = _mm512_fmadd_ps(p48, f4, p03);
+  // f³ P(f) − f²/2 + e·C2, then f + that + e·C1.
+  const __m512 small = _mm512_fmadd_ps(f2, _mm512_set1_ps(-0.5f), _mm512_mul_ps(e, _mm512_set1_ps(-2.12194440e-4f)));
+  const __m512 y = _mm512_fmadd_ps(poly, f3, small);
   const __m512 result = _mm512_fmadd_ps(e, _mm512_set1_ps(0.693359375f), _mm512_add_ps(f, y));
   // ±0 and +inf: e = ∓inf makes the sum above NaN or −inf; set them here.
   const __m512 infinity = _mm512_set1_ps(std::numeric_limits<float>::infinity());

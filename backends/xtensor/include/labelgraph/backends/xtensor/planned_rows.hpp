@@ -40,6 +40,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -184,6 +185,73 @@ struct last_batch {
         inside(lane_numbers<T>() < xsimd::batch<T>(static_cast<T>(count - before * batch_size<T>))) {}
 };
 
+/// The row's max M as every group's shift (`exp_below_row_max`), with the
+/// forms the kernels take.
+template <class T>
+struct row_shift {
+  xsimd::batch<T> max;    ///< M
+  xsimd::batch<T> minus;  ///< −M
+  xsimd::batch<T> floor;  ///< M − detail::exp_range<T>: exp(z − M) is 0 below it
+  explicit row_shift(T m) noexcept : max(m), minus(-m), floor(m - detail::exp_range<T>) {}
+};
+
+/// The max of a row's `length` tokens (NaN, when one is NaN, makes the row
+/// take each group's own max).
+template <class T>
+[[nodiscard]] T row_max(const T* z, std::size_t length) noexcept {
+  using B = xsimd::batch<T>;
+  constexpr std::size_t W = batch_size<T>;
+  B even(minus_infinity<T>);
+  B odd(minus_infinity<T>);
+  std::size_t i = 0;
+  for (; i + 2 * W <= length; i += 2 * W) {
+    even = xsimd::max(B::load_unaligned(z + i), even);
+    odd = xsimd::max(B::load_unaligned(z + i + W), odd);
+  }
+  if (i + W <= length) {
+    even = xsimd::max(B::load_unaligned(z + i), even);
+    i += W;
+  }
+  T best = horizontal_max(xsimd::max(even, odd));
+  for (; i < length; ++i) best = z[i] > best || std::isnan(z[i]) ? z[i] : best;
+  return best;
+}
+
+/// exp(z − M) to the accuracy of exp itself (formulas: row_plan.hpp, "the
+/// row's max as the shift"): z raised to M − exp_range first (so −inf gives
+/// 0, not NaN; `max` returns its second operand when one is NaN, so a NaN
+/// stays NaN), the rounding error δ of a = z − M by TwoSum, exp(a)·(1 + δ).
+template <class T>
+[[nodiscard, gnu::always_inline]] inline xsimd::batch<T> exp_below_row_max(const xsimd::batch<T>& z,
+                                                                         const row_shift<T>& shift) noexcept {
+  using B = xsimd::batch<T>;
+  const B x = xsimd::max(shift.floor, z);
+  const B a = x - shift.max;
+  const B x_part = a + shift.max;
+  const B m_part = a - x_part;
+  const B error = (x - x_part) + (shift.minus - m_part);
+  const B e = xsimd::exp(a);
+  return xsimd::fma(e, error, e);
+}
+
+/// Probabilities of one window's groups under the row's shift; false
+/// (nothing written) when one of its groups has less than
+/// `detail::least_shared_mass` under it.
+template <class T>
+[[gnu::always_inline]] inline bool normalise_window_shared(const T* z, T* y, std::size_t length, std::size_t begin,
+                                                           const window_masks<T>& m, const row_shift<T>& shift) noexcept {
+  using B = xsimd::batch<T>;
+  std::array<T, batch_size<T>> buffer;
+  const std::size_t first = begin - m.shift;
+  const B x = load_in_row(z, first, length, buffer);
+  const B e = exp_below_row_max(xsimd::select(m.lanes, x, B(minus_infinity<T>)), shift);
+  const B sum = segmented_all(e, m, [](const B& a, const B& b) { return a + b; });
+  if (xsimd::any(m.lanes && !(sum >= B(detail::least_shared_mass<T>)))) return false;
+  const B kept = m.shift == 0 ? x : load_in_row(static_cast<const T*>(y), first, length, buffer);
+  store_in_row(xsimd::select(m.lanes, e / sum, kept), y, first, length, buffer);
+  return true;
+}
+
 /// Normalises the groups of one window starting at token `begin`.
 template <class T>
 [[gnu::flatten]] void normalise_window(const T* z, T* y, std::size_t length, std::size_t begin, const window_masks<T>& m,
@@ -241,6 +309,28 @@ template <std::size_t Batches, class T>
   for (std::size_t i = 0; i < Batches; ++i) store_in_row(x[i], y, begin + i * W, length, buffer);
 }
 
+/// As `normalise_window_shared`, for one group held in `Batches` batches.
+template <std::size_t Batches, class T>
+[[gnu::always_inline]] inline bool normalise_in_batches_shared(const T* z, T* y, std::size_t length, std::size_t begin,
+                                                               std::size_t count, const row_shift<T>& shift) noexcept {
+  using B = xsimd::batch<T>;
+  constexpr std::size_t W = batch_size<T>;
+  std::array<T, W> buffer;
+  B e[Batches];
+  for (std::size_t i = 0; i + 1 < Batches; ++i) e[i] = exp_below_row_max(B::load_unaligned(z + begin + i * W), shift);
+  const B last = load_in_row(z, begin + (Batches - 1) * W, length, buffer);  // its lanes past the group are written back unchanged
+  const auto tail = last_batch<T>(begin, count).inside;
+  e[Batches - 1] = exp_below_row_max(xsimd::select(tail, last, B(minus_infinity<T>)), shift);
+  B sum_batch = e[0];
+  for (std::size_t i = 1; i < Batches; ++i) sum_batch += e[i];
+  const T sum = xsimd::hadd(sum_batch);
+  if (!(sum >= detail::least_shared_mass<T>)) return false;
+  const B inverse(T(1) / sum);
+  for (std::size_t i = 0; i + 1 < Batches; ++i) (e[i] * inverse).store_unaligned(y + begin + i * W);
+  store_in_row(xsimd::select(tail, e[Batches - 1] * inverse, last), y, begin + (Batches - 1) * W, length, buffer);
+  return true;
+}
+
 /// Normalises one long group of `count` tokens at `begin` in three passes:
 /// max; exp and sum (the exps stored for softmax); scale, or shift for
 /// log-softmax. The last batch is loaded once, with its lanes past the group
@@ -289,13 +379,29 @@ template <class T>
 void block_softmax_row_planned(const T* z, T* y, std::size_t length, const planned_rows<T>& rows,
                                bool log_output) noexcept {
   const window_masks<T>* masks = rows.masks.data();
+  // Probabilities: the row's max as every group's shift where it is finite
+  // (row_plan.hpp); a step whose groups lose their mass under it, and a long
+  // group, take their own max.
+  const T max = log_output || length < batch_size<T> ? T(0) : row_max(z, length);
+  const bool shared = !log_output && length >= batch_size<T> && detail::can_share_shift(max);
+  const row_shift<T> shift(max);
   for (const detail::plan_step& step : rows.plan.steps) {
+    const std::size_t b = step.begin;
+    const std::size_t n = step.count;
     switch (step.kind) {
-      case detail::plan_step::window: normalise_window(z, y, length, step.begin, masks[step.count], log_output); break;
-      case detail::plan_step::registers_2: normalise_in_batches<2>(z, y, length, step.begin, step.count, log_output); break;
-      case detail::plan_step::registers_3: normalise_in_batches<3>(z, y, length, step.begin, step.count, log_output); break;
-      case detail::plan_step::registers_4: normalise_in_batches<4>(z, y, length, step.begin, step.count, log_output); break;
-      case detail::plan_step::streaming: normalise_streaming(z, y, length, step.begin, step.count, log_output); break;
+      case detail::plan_step::window:
+        if (!shared || !normalise_window_shared(z, y, length, b, masks[n], shift)) normalise_window(z, y, length, b, masks[n], log_output);
+        break;
+      case detail::plan_step::registers_2:
+        if (!shared || !normalise_in_batches_shared<2>(z, y, length, b, n, shift)) normalise_in_batches<2>(z, y, length, b, n, log_output);
+        break;
+      case detail::plan_step::registers_3:
+        if (!shared || !normalise_in_batches_shared<3>(z, y, length, b, n, shift)) normalise_in_batches<3>(z, y, length, b, n, log_output);
+        break;
+      case detail::plan_step::registers_4:
+        if (!shared || !normalise_in_batches_shared<4>(z, y, length, b, n, shift)) normalise_in_batches<4>(z, y, length, b, n, log_output);
+        break;
+      case detail::plan_step::streaming: normalise_streaming(z, y, length, b, n, log_output); break;
     }
   }
 }
