@@ -23,7 +23,8 @@
 /// shift of a group: p_v = exp(z_v − M) / Σ_g exp(z − M) for every M. With M
 /// the row's max (finite), a window needs no segmented max and a group of a
 /// few vectors no horizontal max: the chain of dependent instructions per
-/// step, which bounds how many steps the core overlaps, is a quarter shorter.
+/// step, which bounds how many steps the core overlaps, loses its max scan
+/// (about a fifth of it).
 /// Rows whose max is not finite or beyond ±2^20 keep each group's own max.
 /// Two things keep the result as accurate as with the group's own max:
 /// - z − M rounded to T is off by up to half an ulp of |z − M|, which exp

@@ -14,7 +14,15 @@
 /// layouts; layouts of tiny groups keep the transposed tiles of
 /// tile_kernels.hpp, which are faster there.
 ///
-/// Formulas (paper eq. 3, per group g, shift m_g = max_g z or 0 when that is −inf):
+/// Each step is a chain of dependent instructions (max, exp, sum, divide),
+/// and how many steps the core overlaps is bounded by how many waiting
+/// instructions its schedulers hold: shorter chains, not fewer loads, make
+/// these kernels faster. Hence probabilities under the row's max as the
+/// shared shift (row_plan.hpp), and a window's scans compiled for the steps
+/// its largest group needs.
+///
+/// Formulas (paper eq. 3, per group g, shift m_g = max_g z or 0 when that is −inf;
+/// probabilities: the row's max M where row_plan.hpp allows it):
 ///   p_v = exp(z_v − m_g) / Σ_g exp(z − m_g)            (0 for a group without mass)
 ///   log p_v = (z_v − m_g) − log Σ_g exp(z − m_g)       (−inf for a group without mass)
 ///   dz_v = y_v (dy_v − Σ_g y·dy)                      (softmax backward)
