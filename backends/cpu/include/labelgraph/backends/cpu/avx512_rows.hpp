@@ -288,13 +288,14 @@ inline void normalise_streaming(const float* z, float* y, std::uint32_t size, ti
 
 /// Softmax backward of one window's groups: dz = y ⊙ (dy − Σ_g y·dy), one
 /// masked load of y and of dy, one masked store.
-inline void backward_window(const float* y, const float* dy, float* dz, const packed_window& w,
-                            detail::next_rows next) noexcept {
+template <std::uint32_t Scans>
+[[gnu::always_inline]] inline void backward_window(const float* y, const float* dy, float* dz, const packed_window& w,
+                                                   detail::next_rows next) noexcept {
   const window_lanes m(w);
   detail::prefetch_next_rows(y, dy, w.begin, next);
   const __m512 probability = _mm512_maskz_loadu_ps(m.lanes, y + w.begin);
   const __m512 upstream = _mm512_maskz_loadu_ps(m.lanes, dy + w.begin);
-  const __m512 dot = segmented_sum<4>(_mm512_mul_ps(probability, upstream), m);
+  const __m512 dot = segmented_sum<Scans>(_mm512_mul_ps(probability, upstream), m);
   _mm512_mask_storeu_ps(dz + w.begin, m.lanes, _mm512_mul_ps(probability, _mm512_sub_ps(upstream, dot)));
 }
 
@@ -380,10 +381,13 @@ inline void block_softmax_backward_row_planned(const float* y, const float* dy, 
                                                detail::next_rows next) noexcept {
   const packed_window* windows = plan.windows.data();
   for (const plan_step& step : plan.steps) {
-    if (step.kind == plan_step::window) {
-      avx512::backward_window(y, dy, dz, windows[step.count], next);
-    } else {
-      avx512::backward_group(y + step.begin, dy + step.begin, dz + step.begin, step.count, next);
+    switch (case_of(step)) {
+      case window_scans_0 + 0: avx512::backward_window<0>(y, dy, dz, windows[step.count], next); break;
+      case window_scans_0 + 1: avx512::backward_window<1>(y, dy, dz, windows[step.count], next); break;
+      case window_scans_0 + 2: avx512::backward_window<2>(y, dy, dz, windows[step.count], next); break;
+      case window_scans_0 + 3: avx512::backward_window<3>(y, dy, dz, windows[step.count], next); break;
+      case window_scans_4: avx512::backward_window<4>(y, dy, dz, windows[step.count], next); break;
+      default: avx512::backward_group(y + step.begin, dy + step.begin, dz + step.begin, step.count, next); break;
     }
   }
 }
