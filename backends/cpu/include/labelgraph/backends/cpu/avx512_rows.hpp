@@ -76,11 +76,15 @@ inline __m512 lanes_down(__m512 x) noexcept {
 /// The shift m of a group: its max, or 0 when that is −inf (exp then gives 0, not NaN).
 inline float group_shift(float max) noexcept { return max == -std::numeric_limits<float>::infinity() ? 0.0f : max; }
 
-/// 1/s per lane, 0 where s = 0 (rcp14 and one Newton step: 2^-28 relative).
-inline __m512 inverse_or_zero(__m512 s) noexcept {
+/// 1/s per lane for s ≠ 0 (rcp14 and one Newton step: 2^-28 relative).
+inline __m512 inverse(__m512 s) noexcept {
   const __m512 r = _mm512_maskz_rcp14_ps(all_lanes, s);
-  const __m512 refined = _mm512_fmadd_ps(r, _mm512_fnmadd_ps(s, r, _mm512_set1_ps(1.0f)), r);
-  return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(s, _mm512_setzero_ps(), _CMP_NEQ_UQ), refined);
+  return _mm512_fmadd_ps(r, _mm512_fnmadd_ps(s, r, _mm512_set1_ps(1.0f)), r);
+}
+
+/// 1/s per lane, 0 where s = 0.
+inline __m512 inverse_or_zero(__m512 s) noexcept {
+  return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(s, _mm512_setzero_ps(), _CMP_NEQ_UQ), inverse(s));
 }
 
 /// The masks of one window's segmented reductions, as AVX-512 operands.
@@ -97,40 +101,40 @@ struct window_lanes {
 };
 
 /// The max over each group of a window, in every lane of the group: after
-/// `Steps` combine steps lane i holds the max of its group's lanes >= i (the
-/// later steps' masks are empty when 2^Steps covers the largest group), then
+/// `Scans` combine steps (the window's `scan_steps`) lane i holds the max of
+/// its group's lanes >= i (the later steps' masks are empty), then
 /// each group's first lane is broadcast over the group.
-template <std::uint32_t Steps>
+template <std::uint32_t Scans>
 inline __m512 segmented_max(__m512 x, const window_lanes& m) noexcept {
-  if constexpr (Steps == 0) return x;  // singletons only
-  if constexpr (Steps > 0) x = _mm512_mask_max_ps(x, m.combine[0], x, lanes_down<0>(x));
-  if constexpr (Steps > 1) x = _mm512_mask_max_ps(x, m.combine[1], x, lanes_down<1>(x));
-  if constexpr (Steps > 2) x = _mm512_mask_max_ps(x, m.combine[2], x, lanes_down<2>(x));
-  if constexpr (Steps > 3) x = _mm512_mask_max_ps(x, m.combine[3], x, lanes_down<3>(x));
+  if constexpr (Scans == 0) return x;  // singletons only
+  if constexpr (Scans > 0) x = _mm512_mask_max_ps(x, m.combine[0], x, lanes_down<0>(x));
+  if constexpr (Scans > 1) x = _mm512_mask_max_ps(x, m.combine[1], x, lanes_down<1>(x));
+  if constexpr (Scans > 2) x = _mm512_mask_max_ps(x, m.combine[2], x, lanes_down<2>(x));
+  if constexpr (Scans > 3) x = _mm512_mask_max_ps(x, m.combine[3], x, lanes_down<3>(x));
   return _mm512_maskz_permutexvar_ps(all_lanes, m.head, x);
 }
 
 /// The sum over each group of a window, in every lane of the group (as `segmented_max`).
-template <std::uint32_t Steps>
+template <std::uint32_t Scans>
 inline __m512 segmented_sum(__m512 x, const window_lanes& m) noexcept {
-  if constexpr (Steps == 0) return x;
-  if constexpr (Steps > 0) x = _mm512_mask_add_ps(x, m.combine[0], x, lanes_down<0>(x));
-  if constexpr (Steps > 1) x = _mm512_mask_add_ps(x, m.combine[1], x, lanes_down<1>(x));
-  if constexpr (Steps > 2) x = _mm512_mask_add_ps(x, m.combine[2], x, lanes_down<2>(x));
-  if constexpr (Steps > 3) x = _mm512_mask_add_ps(x, m.combine[3], x, lanes_down<3>(x));
+  if constexpr (Scans == 0) return x;
+  if constexpr (Scans > 0) x = _mm512_mask_add_ps(x, m.combine[0], x, lanes_down<0>(x));
+  if constexpr (Scans > 1) x = _mm512_mask_add_ps(x, m.combine[1], x, lanes_down<1>(x));
+  if constexpr (Scans > 2) x = _mm512_mask_add_ps(x, m.combine[2], x, lanes_down<2>(x));
+  if constexpr (Scans > 3) x = _mm512_mask_add_ps(x, m.combine[3], x, lanes_down<3>(x));
   return _mm512_maskz_permutexvar_ps(all_lanes, m.head, x);
 }
 
 /// Normalises the groups of one window.
-template <std::uint32_t Steps>
+template <std::uint32_t Scans>
 [[gnu::always_inline]] inline void normalise_window(const float* z, float* y, const packed_window& w, tile_output output) noexcept {
   const window_lanes m(w);
   const __m512 x = _mm512_mask_loadu_ps(minus_inf(), m.lanes, z + w.begin);
-  const __m512 max = segmented_max<Steps>(x, m);
+  const __m512 max = segmented_max<Scans>(x, m);
   const __m512 shift = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(max, minus_inf(), _CMP_EQ_OQ), max, _mm512_setzero_ps());
   const __m512 shifted = _mm512_sub_ps(x, shift);
   const __m512 e = exp_packet(shifted);
-  const __m512 sum = segmented_sum<Steps>(e, m);
+  const __m512 sum = segmented_sum<Scans>(e, m);
   __m512 result;
   if (output == tile_output::probabilities) {
     result = _mm512_mul_ps(e, inverse_or_zero(sum));
@@ -183,15 +187,13 @@ struct row_shift {
 /// p_v = exp(z_v − M) / Σ_g exp(z − M), the same as with the group's own max
 /// while every group keeps at least `least_shared_mass`; false (nothing
 /// written) when one does not.
-template <std::uint32_t Steps>
+template <std::uint32_t Scans>
 [[gnu::always_inline]] inline bool normalise_window_shared(const float* z, float* y, const packed_window& w, const row_shift& shift) noexcept {
   const window_lanes m(w);
   const __m512 e = exp_below_row_max(_mm512_maskz_loadu_ps(m.lanes, z + w.begin), shift);
-  const __m512 sum = segmented_sum<Steps>(e, m);
+  const __m512 sum = segmented_sum<Scans>(e, m);
   if (_mm512_mask_cmp_ps_mask(m.lanes, sum, _mm512_set1_ps(detail::least_shared_mass<float>), _CMP_NGE_UQ) != 0) return false;
-  const __m512 r = _mm512_maskz_rcp14_ps(all_lanes, sum);
-  const __m512 inverse = _mm512_fmadd_ps(r, _mm512_fnmadd_ps(sum, r, _mm512_set1_ps(1.0f)), r);
-  _mm512_mask_storeu_ps(y + w.begin, m.lanes, _mm512_mul_ps(e, inverse));
+  _mm512_mask_storeu_ps(y + w.begin, m.lanes, _mm512_mul_ps(e, inverse(sum)));  // every sum >= least_shared_mass
   return true;
 }
 
