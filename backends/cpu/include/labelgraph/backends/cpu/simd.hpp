@@ -23,6 +23,8 @@
 
 #include <Eigen/Core>
 
+#include "labelgraph/backend/exp_polynomial.hpp"
+
 #if defined(__SSE2__)
 #include <immintrin.h>
 #endif
@@ -45,10 +47,9 @@ template <class T>
 inline constexpr std::size_t lanes = static_cast<std::size_t>(ei::unpacket_traits<packet<T>>::size);
 
 /// exp over a packet of floats, any packet width: x = n ln2 + r, |r| <= ln2/2, exp(r) by the
-/// Cephes degree-6 polynomial (max rel. error ~1.2e-7 over the reduced range).
-/// n is rounded by the "magic number" addition t = x log2(e) + (1.5·2^23 + 127):
-/// the low mantissa bits of t then hold n + 127, and shifting t's bits left by
-/// 23 gives the float 2^n directly (no floor, no int conversion). Limits:
+/// Cephes degree-6 polynomial (max rel. error ~1.2e-7 over the reduced range;
+/// constants and method: labelgraph/backend/exp_polynomial.hpp). n is rounded
+/// by the "magic number" addition, so no floor and no int conversion. Limits:
 /// x <= -88.03 gives n = -127, i.e. 2^n = +0 (exp(-inf) = 0 exactly; results
 /// below FLT_MIN flush to 0), x > 127.5 ln2 gives +inf, NaN stays NaN.
 inline packet<float> exp_packet_cephes(const packet<float>& x_in) noexcept {
@@ -56,20 +57,16 @@ inline packet<float> exp_packet_cephes(const packet<float>& x_in) noexcept {
   using PI = typename ei::unpacket_traits<P>::integer_packet;
   const P lowest = ei::pset1<P>(-88.0296919311f);  // -127 ln2: 2^n = 0
   const P highest = ei::pset1<P>(88.3762626647949f);  // 127.5 ln2: n <= 127
-  const P magic = ei::pset1<P>(12583039.0f);  // 1.5·2^23 + 127
+  namespace c = detail::exp_polynomial;
+  const P magic = ei::pset1<P>(c::round_to_exponent);
   // pmax/pmin keep a NaN in their first argument (Eigen's std::max/min order).
   const P x = ei::pmin(ei::pmax(x_in, lowest), highest);
-  const P t = ei::pmadd(x, ei::pset1<P>(1.44269504088896341f), magic);
+  const P t = ei::pmadd(x, ei::pset1<P>(c::log2e), magic);
   const P n = ei::psub(t, magic);
-  // r = x - n ln2 in two steps (ln2 = C1 + C2, C1 exact in 9 bits) to keep r exact.
-  P r = ei::pmadd(n, ei::pset1<P>(-0.693359375f), x);
-  r = ei::pmadd(n, ei::pset1<P>(2.12194440e-4f), r);
-  P poly = ei::pset1<P>(1.9875691500e-4f);
-  poly = ei::pmadd(poly, r, ei::pset1<P>(1.3981999507e-3f));
-  poly = ei::pmadd(poly, r, ei::pset1<P>(8.3334519073e-3f));
-  poly = ei::pmadd(poly, r, ei::pset1<P>(4.1665795894e-2f));
-  poly = ei::pmadd(poly, r, ei::pset1<P>(1.6666665459e-1f));
-  poly = ei::pmadd(poly, r, ei::pset1<P>(5.0000001201e-1f));
+  P r = ei::pmadd(n, ei::pset1<P>(-c::ln2_high), x);
+  r = ei::pmadd(n, ei::pset1<P>(-c::ln2_low), r);
+  P poly = ei::pset1<P>(c::q[5]);
+  for (int k = 4; k >= 0; --k) poly = ei::pmadd(poly, r, ei::pset1<P>(c::q[k]));
   const P r2 = ei::pmul(r, r);
   poly = ei::pmadd(poly, r2, ei::padd(r, ei::pset1<P>(1.0f)));
   const P scale = ei::preinterpret<P>(ei::plogical_shift_left<23>(ei::preinterpret<PI>(t)));

@@ -66,7 +66,7 @@ template <std::size_t K, class T, class Keep>
   B sum = zero;
   for (std::size_t p = 0; p < K; ++p) {
     for (std::size_t j = 0; j < W; ++j) {
-      x[p][j] = xsimd::exp(x[p][j] - shift);  // e, 0 past the set's end
+      x[p][j] = exp_nonpositive(x[p][j] - shift);  // e, 0 past the set's end
       sum += x[p][j];
     }
   }

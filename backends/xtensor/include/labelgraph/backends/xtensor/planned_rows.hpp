@@ -230,7 +230,7 @@ template <class T>
   const B x_part = a + shift.max;
   const B m_part = a - x_part;
   const B error = (x - x_part) + (shift.minus - m_part);
-  const B e = xsimd::exp(a);
+  const B e = exp_nonpositive(a);
   return xsimd::fma(e, error, e);
 }
 
@@ -265,7 +265,7 @@ template <class T>
   const B in_set = xsimd::select(m.lanes, x, minus_inf);
   const B max = segmented_all(in_set, m, [](const B& a, const B& b) { return xsimd::max(a, b); });
   const B shifted = in_set - xsimd::select(max == minus_inf, zero, max);
-  const B e = xsimd::exp(shifted);
+  const B e = exp_nonpositive(shifted);
   const B sum = segmented_all(e, m, [](const B& a, const B& b) { return a + b; });
   const auto empty = sum == zero;
   const B result = log_output ? xsimd::select(empty, minus_inf, shifted - xsimd::log(sum))
@@ -293,13 +293,13 @@ template <std::size_t Batches, class T>
   const B shift(group_shift(horizontal_max(max_batch)));
   B sum_batch(T(0));
   if (log_output) {
-    for (std::size_t i = 0; i < Batches; ++i) sum_batch += xsimd::exp(x[i] - shift);
+    for (std::size_t i = 0; i < Batches; ++i) sum_batch += exp_nonpositive(x[i] - shift);
     const T sum = xsimd::hadd(sum_batch);
     const B log_sum(sum == T(0) ? -minus_infinity<T> : std::log(sum));
     for (std::size_t i = 0; i < Batches; ++i) x[i] = (x[i] - shift) - log_sum;
   } else {
     for (std::size_t i = 0; i < Batches; ++i) {
-      x[i] = xsimd::exp(x[i] - shift);
+      x[i] = exp_nonpositive(x[i] - shift);
       sum_batch += x[i];
     }
     const B inverse(inverse_or_zero(xsimd::hadd(sum_batch)));
@@ -350,10 +350,10 @@ template <class T>
   B max_batch = last;
   for (std::size_t i = 0; i < full; ++i) max_batch = xsimd::max(max_batch, B::load_unaligned(z + begin + i * W));
   const B shift(group_shift(horizontal_max(max_batch)));
-  const B last_exp = xsimd::exp(last - shift);
+  const B last_exp = exp_nonpositive(last - shift);
   flushed_batch_sum<T> exps(last_exp);
   for (std::size_t i = 0; i < full; ++i) {
-    const B e = xsimd::exp(B::load_unaligned(z + begin + i * W) - shift);
+    const B e = exp_nonpositive(B::load_unaligned(z + begin + i * W) - shift);
     if (!log_output) e.store_unaligned(y + begin + i * W);
     exps.add(e);
   }

@@ -37,6 +37,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "labelgraph/backends/xtensor/exp.hpp"
+
 namespace labelgraph::backends::xtensor_detail {
 
 /// A row of V elements at `data`, adapted without a copy.
@@ -566,7 +568,7 @@ nll_row_result<T> block_nll_row_in_batches(const T* z, T* grad, std::size_t leng
   const B shift(group_shift(max));
   B sum_batch(T(0));
   for (std::size_t i = 0; i < batches; ++i) {
-    x[i] = xsimd::exp(x[i] - shift);  // exp(z − m), 0 outside the set
+    x[i] = exp_nonpositive(x[i] - shift);  // exp(z − m), 0 outside the set
     sum_batch += x[i];
   }
   const T sum = xsimd::hadd(sum_batch);

@@ -174,14 +174,14 @@ struct batch_tiles {
     B sum = zero;
     if (!log_output) {
       for (std::uint32_t k = begin; k < end; ++k) {
-        const B e = xsimd::exp(row(k) - shift);
+        const B e = exp_nonpositive(row(k) - shift);
         e.store_unaligned(tile + k * W);
         sum += e;
       }
       const B inverse = xsimd::select(sum == zero, zero, B(T(1)) / sum);
       for (std::uint32_t k = begin; k < end; ++k) (row(k) * inverse).store_unaligned(tile + k * W);
     } else {
-      for (std::uint32_t k = begin; k < end; ++k) sum += xsimd::exp(row(k) - shift);
+      for (std::uint32_t k = begin; k < end; ++k) sum += exp_nonpositive(row(k) - shift);
       const auto empty = sum == zero;
       const B log_sum = xsimd::log(sum);
       for (std::uint32_t k = begin; k < end; ++k) {
