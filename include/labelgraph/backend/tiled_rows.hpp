@@ -36,6 +36,18 @@ inline constexpr std::uint32_t tile_large_group = 64;
 /// Tokens per transposed chunk (a tile holds tile_chunk_tokens x W elements).
 inline constexpr std::uint32_t tile_chunk_tokens = 256;
 
+/// The tokens of the groups `offsets[0..groups]` that tiles serve: those in
+/// groups of fewer than `tile_large_group` tokens (the backends' rules for
+/// when tiles pay off compare this with the row length).
+[[nodiscard]] inline std::size_t tokens_in_small_groups(const std::uint32_t* offsets, std::uint32_t groups) noexcept {
+  std::size_t tokens = 0;
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    const std::uint32_t size = offsets[g + 1] - offsets[g];
+    if (size < tile_large_group) tokens += size;
+  }
+  return tokens;
+}
+
 /// Normalises `rows` rows of z (row stride `z_stride`) into y (`y_stride`)
 /// over the groups `offsets[0..groups]`: blocks of W rows through `tiles` for
 /// runs of small groups, large groups row by row. The lanes past the last row

@@ -151,16 +151,14 @@ private:
 /// (planned_rows.hpp): 5x faster on the pet layout, 1.6x on mix256 (all
 /// groups small), 1.4x on mix1k (half of the tokens in small groups); against
 /// its earlier row kernels, 2.6x slower on the WordNet-like layout (a fifth),
-/// whose runs of small groups between large ones are short.
+/// whose runs of small groups between large ones are short. Since the plan's
+/// probabilities share the row's max as the shift (tenth round), tiles and
+/// plan are close for the softmax on mix256 (the plan 4-8% faster in the
+/// benchmark, tiles 1.1-1.3x faster on mix1k, eleventh round); the
+/// log-softmax in tiles stays 1.4-1.5x faster on both.
 [[nodiscard]] inline bool use_tiles(const normalization_spec& spec) noexcept {
   if (!spec.per_group() || spec.mask.kind != mask_kind::none) return false;
-  const std::uint32_t* offsets = spec.layout.group_offsets;
-  std::size_t small_group_tokens = 0;
-  for (std::uint32_t g = 0; g < spec.layout.groups; ++g) {
-    const std::uint32_t size = offsets[g + 1] - offsets[g];
-    if (size < detail::tile_large_group) small_group_tokens += size;
-  }
-  return 2 * small_group_tokens >= spec.layout.tokens;
+  return 2 * detail::tokens_in_small_groups(spec.layout.group_offsets, spec.layout.groups) >= spec.layout.tokens;
 }
 
 /// The tiled block softmax (`log_output`: log-softmax) of every row.
