@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "labelgraph/backends/cpu.hpp"
+#include "ulps.hpp"
 
 namespace {
 
@@ -31,15 +32,7 @@ std::vector<T> apply(const std::vector<T>& x, PacketFunction f, T pad) {
   return y;
 }
 
-/// Distance in representable floats between two finite floats of the same
-/// sign (floats of opposite signs come out far apart, which fails the bound).
-std::int64_t ulps(float a, float b) {
-  std::int32_t ia = 0;
-  std::int32_t ib = 0;
-  std::memcpy(&ia, &a, sizeof a);
-  std::memcpy(&ib, &b, sizeof b);
-  return ia > ib ? std::int64_t{ia} - ib : std::int64_t{ib} - ia;
-}
+using labelgraph::testing::worst_ulps;
 
 #if defined(__AVX512F__)
 constexpr bool avx512 = true;
@@ -63,19 +56,10 @@ std::vector<float> positive_float_sweep() {
 TEST_CASE("cpu log_packet (float) is within 1 ulp (AVX-512) or 2 of log over the positive floats", "[cpu][vector-math]") {
   const std::vector<float> x = positive_float_sweep();
   const std::vector<float> y = apply(x, [](const cd::packet<float>& p) { return cd::log_packet(p); }, 1.0f);
-  std::int64_t worst = 0;
-  float worst_at = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const float expected = static_cast<float>(std::log(static_cast<double>(x[i])));
-    const std::int64_t distance = ulps(y[i], expected);
-    if (distance > worst) {
-      worst = distance;
-      worst_at = x[i];
-    }
-  }
-  INFO("worst at x = " << worst_at);
+  const worst_ulps worst(x, y, [](double v) { return std::log(v); });
+  INFO("worst at x = " << worst.at);
   // Cephes' logf polynomial: 1 ulp in the AVX-512 form; Eigen's plog elsewhere: 2 ulp allowed.
-  CHECK(worst <= (avx512 ? 1 : 2));
+  CHECK(worst.distance <= (avx512 ? 1 : 2));
 }
 
 TEST_CASE("cpu log_packet keeps log's limits", "[cpu][vector-math]") {
@@ -112,17 +96,9 @@ TEST_CASE("cpu exp_packet (float) is within 2 ulp of exp where the result is nor
   std::vector<float> x;
   for (float v = -87.0f; v < 88.37f; v += 0.000731f) x.push_back(v);
   const std::vector<float> y = apply(x, [](const cd::packet<float>& p) { return cd::exp_packet(p); }, 0.0f);
-  std::int64_t worst = 0;
-  float worst_at = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const std::int64_t distance = ulps(y[i], static_cast<float>(std::exp(static_cast<double>(x[i]))));
-    if (distance > worst) {
-      worst = distance;
-      worst_at = x[i];
-    }
-  }
-  INFO("worst at x = " << worst_at);
-  CHECK(worst <= 2);
+  const worst_ulps worst(x, y, [](double v) { return std::exp(v); });
+  INFO("worst at x = " << worst.at);
+  CHECK(worst.distance <= 2);
 }
 
 TEST_CASE("cpu exp_packet keeps exp's limits", "[cpu][vector-math]") {
