@@ -113,20 +113,10 @@ nll_row_result<T> candidate_nll_row(const T* z, T* grad, std::size_t tokens, std
 }
 
 /// True when a call should take the tiled path of tile_kernels.hpp: block
-/// normalisation without a mask over a layout of tiny groups
-/// (`prefer_tiles`), or for log-probabilities over one with at least three
-/// quarters of its tokens in small groups (< `detail::tile_large_group`).
-/// Measured on Zen 5 with AVX-512, 1 thread, the kernels alone
-/// (docs/performance.md, eleventh round): the log-softmax in tiles 1.4x
-/// faster than on the row plan on mix256 (all of its tokens in small
-/// groups), whose windows wait on a log each; 1.2x slower on mix1k (half)
-/// and on the WordNet-like layout (a fifth). The softmax keeps the plan on
-/// all three (1.3-1.7x faster than tiles there).
+/// normalisation without a mask over a layout where tiles pay off for
+/// `output` (`tiles_pay`).
 [[nodiscard]] inline bool use_tiles(const normalization_spec& spec, tile_output output) noexcept {
-  if (!spec.per_group() || spec.mask.kind != mask_kind::none) return false;
-  if (prefer_tiles(spec.layout.tokens, spec.layout.groups)) return true;
-  return output == tile_output::log_probabilities &&
-         4 * detail::tokens_in_small_groups(spec.layout.group_offsets, spec.layout.groups) >= 3 * std::size_t{spec.layout.tokens};
+  return spec.per_group() && spec.mask.kind == mask_kind::none && tiles_pay(spec.layout, output);
 }
 
 /// The tiled block softmax / log-softmax over all rows.

@@ -23,14 +23,6 @@
 
 namespace labelgraph::backends::cpu_detail {
 
-/// Tiles pay off when groups are tiny on average: measured on Zen 4 (AVX-512),
-/// 3.5x faster than the row kernel for the pet layout (mean group size 4.3),
-/// 10-40% slower for the Zipf-like layouts of mean size 11-22, whose
-/// singletons and large groups gain nothing from the transposes.
-[[nodiscard]] constexpr bool prefer_tiles(std::uint32_t tokens, std::uint32_t groups) noexcept {
-  return groups != 0 && tokens <= 8u * groups;
-}
-
 /// Scratch elements `block_softmax_tiled` needs.
 template <class T>
 [[nodiscard]] constexpr std::size_t tile_scratch_size(std::size_t row_length) noexcept {
@@ -39,6 +31,25 @@ template <class T>
 
 /// Which normalised output a tile pass writes.
 enum class tile_output : std::uint8_t { probabilities, log_probabilities };
+
+/// True when tiles beat the row kernels for `output` over `layout`:
+/// - layouts of groups of at most 8 tokens on average, either output.
+///   Measured on Zen 4 (AVX-512): 3.5x faster than the row kernel for the
+///   pet layout (mean group size 4.3), 10-40% slower for the Zipf-like
+///   layouts of mean size 11-22, whose singletons and large groups gain
+///   nothing from the transposes.
+/// - log-probabilities over layouts with at least three quarters of their
+///   tokens in small groups (< `detail::tile_large_group`). Measured on Zen 5
+///   with AVX-512, 1 thread, the kernels alone (docs/performance.md, eleventh
+///   round): 1.4x faster than the row plan on mix256 (all of its tokens in
+///   small groups), whose windows wait on a log each; 1.2x slower on mix1k
+///   (half) and on the WordNet-like layout (a fifth). The softmax keeps the
+///   plan on all three (1.3-1.7x faster than tiles there).
+[[nodiscard]] inline bool tiles_pay(const layout_view& layout, tile_output output) noexcept {
+  if (layout.groups != 0 && layout.tokens <= 8u * layout.groups) return true;
+  return output == tile_output::log_probabilities &&
+         4 * detail::tokens_in_small_groups(layout.group_offsets, layout.groups) >= 3 * std::size_t{layout.tokens};
+}
 
 /// tile[c][lane] = rows[lane][first + c] for c < count.
 template <class T>
