@@ -152,12 +152,6 @@ void compare_everything(const B& backend, const layout_view& layout, std::size_t
   }
 }
 
-template <class Body>
-void for_float_and_double(Body&& body) {
-  body(std::type_identity<float>{});
-  body(std::type_identity<double>{});
-}
-
 }  // namespace
 
 TEMPLATE_LIST_TEST_CASE("every softmax-family kernel matches the reference on the pet layout", "[backends][reference]",

@@ -63,13 +63,13 @@ TEST_CASE("cpu log_packet (float) is within 1 ulp (AVX-512) or 2 of log over the
 }
 
 TEST_CASE("cpu log_packet keeps log's limits", "[cpu][vector-math]") {
-  constexpr float inf = std::numeric_limits<float>::infinity();
-  const std::vector<float> x = {0.0f, -0.0f, inf, 1.0f, -1.0f, -inf, std::numeric_limits<float>::quiet_NaN(),
+  constexpr float infinity = std::numeric_limits<float>::infinity();
+  const std::vector<float> x = {0.0f, -0.0f, infinity, 1.0f, -1.0f, -infinity, std::numeric_limits<float>::quiet_NaN(),
                                 std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::max()};
   const std::vector<float> y = apply(x, [](const cd::packet<float>& p) { return cd::log_packet(p); }, 1.0f);
-  CHECK(y[0] == -inf);
-  CHECK(y[1] == -inf);
-  CHECK(y[2] == inf);
+  CHECK(y[0] == -infinity);
+  CHECK(y[1] == -infinity);
+  CHECK(y[2] == infinity);
   CHECK(y[3] == 0.0f);
   CHECK(std::isnan(y[4]));
   CHECK(std::isnan(y[5]));
@@ -102,17 +102,17 @@ TEST_CASE("cpu exp_packet (float) is within 2 ulp of exp where the result is nor
 }
 
 TEST_CASE("cpu exp_packet keeps exp's limits", "[cpu][vector-math]") {
-  constexpr float inf = std::numeric_limits<float>::infinity();
-  const std::vector<float> x = {-inf, inf, std::numeric_limits<float>::quiet_NaN(), -200.0f, 200.0f, 0.0f, -1e30f, 1e30f};
+  constexpr float infinity = std::numeric_limits<float>::infinity();
+  const std::vector<float> x = {-infinity, infinity, std::numeric_limits<float>::quiet_NaN(), -200.0f, 200.0f, 0.0f, -1e30f, 1e30f};
   const std::vector<float> y = apply(x, [](const cd::packet<float>& p) { return cd::exp_packet(p); }, 0.0f);
   CHECK(y[0] == 0.0f);
-  CHECK(y[1] == inf);
+  CHECK(y[1] == infinity);
   CHECK(std::isnan(y[2]));
   CHECK(y[3] == 0.0f);
-  CHECK(y[4] == inf);
+  CHECK(y[4] == infinity);
   CHECK(y[5] == 1.0f);
   CHECK(y[6] == 0.0f);
-  CHECK(y[7] == inf);
+  CHECK(y[7] == infinity);
 }
 
 }  // namespace

@@ -12,16 +12,6 @@
 using namespace labelgraph;
 using namespace labelgraph::testing;
 
-namespace {
-
-template <class Body>
-void for_float_and_double(Body&& body) {
-  body(std::type_identity<float>{});
-  body(std::type_identity<double>{});
-}
-
-}  // namespace
-
 TEMPLATE_LIST_TEST_CASE("GEMM with every transpose combination", "[backends][dense]", backends_under_test) {
   if constexpr (dense_backend<TestType>) {
     std::mt19937_64 rng(4);

@@ -43,14 +43,6 @@ void check_row(const host_matrix<T>& actual, const std::vector<double>& expected
   }
 }
 
-template <class Body>
-void for_float_and_double(Body&& body) {
-  body(std::type_identity<float>{});
-  body(std::type_identity<double>{});
-}
-
-constexpr double inf = std::numeric_limits<double>::infinity();
-
 }  // namespace
 
 TEMPLATE_LIST_TEST_CASE("block, full and candidate softmax of a known row", "[backends][exact]", backends_under_test) {

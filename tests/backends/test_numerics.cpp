@@ -23,12 +23,6 @@ const synthetic_layout& catalogue_layout() {
   return layout;
 }
 
-template <class Body>
-void for_float_and_double(Body&& body) {
-  body(std::type_identity<float>{});
-  body(std::type_identity<double>{});
-}
-
 template <class T>
 host_matrix<T> row_of(const std::vector<double>& values) {
   host_matrix<T> z(1, values.size());
@@ -72,9 +66,6 @@ void require_no_nan(const catalogue_run<T>& run) {
   CHECK_FALSE(std::isnan(static_cast<double>(run.loss[0])));
   for (std::size_t v = 0; v < run.log_p.cols; ++v) CHECK_FALSE(std::isnan(static_cast<double>(run.log_p(0, v))));
 }
-
-constexpr double inf = std::numeric_limits<double>::infinity();
-constexpr double quiet_nan = std::numeric_limits<double>::quiet_NaN();
 
 }  // namespace
 

@@ -138,7 +138,6 @@ TEMPLATE_LIST_TEST_CASE("sample frequencies match the rule's probabilities (chi-
 TEMPLATE_LIST_TEST_CASE("candidates of zero probability are never drawn", "[backends][sampling]", backends_under_test) {
   const synthetic_layout small({2, 2, 1}, {{0, 1, 2, 3, 4}, {1, 3}});
   const layout_view view = small.view();
-  constexpr double inf = std::numeric_limits<double>::infinity();
   constexpr std::size_t rows = 200;
   host_matrix<double> logits(rows, 5);
   std::vector<node_id> nodes(rows, 0);

@@ -15,8 +15,6 @@ using namespace labelgraph::testing;
 
 namespace {
 
-constexpr double inf = std::numeric_limits<double>::infinity();
-
 /// Brute force, straight from the definitions.
 double brute_force(reduction kind, const std::vector<double>& segment) {
   if (segment.empty()) {
@@ -50,12 +48,6 @@ double brute_force(reduction kind, const std::vector<double>& segment) {
     case reduction::argmin: return static_cast<double>(argmin);
   }
   return 0.0;
-}
-
-template <class Body>
-void for_float_and_double(Body&& body) {
-  body(std::type_identity<float>{});
-  body(std::type_identity<double>{});
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -147,6 +148,16 @@ inline host_matrix<std::uint8_t> random_dense_mask(std::mt19937_64& rng, std::si
   }
   return mask;
 }
+
+/// Runs `body(std::type_identity<T>{})` for T = float, then T = double.
+template <class Body>
+void for_float_and_double(Body&& body) {
+  body(std::type_identity<float>{});
+  body(std::type_identity<double>{});
+}
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+constexpr double quiet_nan = std::numeric_limits<double>::quiet_NaN();
 
 /// Relative tolerance of the cross-backend comparisons: 1e-6 (float), 1e-12 (double).
 template <class T>

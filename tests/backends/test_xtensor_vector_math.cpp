@@ -44,8 +44,8 @@ TEST_CASE("xtensor exp_nonpositive (float) is within 1 ulp of exp down to FLT_MI
 }
 
 TEST_CASE("xtensor exp_nonpositive keeps the limits the kernels rely on", "[xtensor][vector-math]") {
-  constexpr float inf = std::numeric_limits<float>::infinity();
-  const std::vector<float> x = {-inf, std::numeric_limits<float>::quiet_NaN(), 0.0f, -87.34f, -104.0f, -1e30f, -87.33f};
+  constexpr float infinity = std::numeric_limits<float>::infinity();
+  const std::vector<float> x = {-infinity, std::numeric_limits<float>::quiet_NaN(), 0.0f, -87.34f, -104.0f, -1e30f, -87.33f};
   const std::vector<float> y = exp_nonpositive_of(x);
   CHECK(y[0] == 0.0f);
   CHECK(std::isnan(y[1]));
