@@ -333,7 +333,8 @@ template <class T>
 
 /// Fused NLL forward + gradient, one pass over each row's set N(t)
 /// (`block_nll_row`, or `block_nll_row_in_registers` for sets of up to 4
-/// packets, or W rows at a time by `nll_tile` where `detail::nll_tiles_pay`;
+/// packets, or W rows at a time by `nll_tile` where `detail::nll_tiles_pay`,
+/// or `nll_rows_in_one_vector` where `cpu_detail::nll_vector_rows_pay` (AVX-512);
 /// with C(u) lists `candidate_nll_row`, O(|N(t)|)); the batch total by
 /// `detail::chunked_total`. The gradient is zero outside N(t): how those
 /// zeros are written is `cpu_detail::gradient_fill`.
@@ -356,11 +357,24 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
   // Short sets of zeroed rows W rows at a time (labelgraph/backend/nll_tiles.hpp).
   const bool tiles = zero_blocks && regulariser == cpu_detail::nll_regulariser::none &&
                      spec.mask.kind == mask_kind::none && detail::nll_tiles_pay<T>(tokens, sets.groups());
+  // Short rows whose every set fits one vector: one row at a time, no tiles,
+  // no block fill (cpu/nll_tiles.hpp).
+  [[maybe_unused]] const bool vector_rows = regulariser == cpu_detail::nll_regulariser::none &&
+                                            spec.mask.kind == mask_kind::none && !t.grad_logits.empty() &&
+                                            cpu_detail::nll_vector_rows_pay<T>(spec, tokens);
   backend.for_row_blocks(rows, tokens, [&](std::size_t first, std::size_t last, cpu_detail::scratch& work) {
     const auto keep = [&](std::size_t row, const cpu_detail::nll_row_result<T>& result) {
       t.loss(row) = result.loss;
       if (!t.log_normalizer.empty()) t.log_normalizer(row) = result.lse;
     };
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>) {
+      if (vector_rows) {
+        cpu_detail::nll_rows_in_one_vector(t, first, last, work, [&](token_id target) { return sets.set_of(target); }, keep);
+        return;
+      }
+    }
+#endif
     detail::nll_tile_queue<T, cpu_detail::lanes<T>> tile_queue;
     const auto run_tile = [&] {
       tile_queue.run([&](auto vectors, std::span<const detail::nll_tile_row<T>> waiting) {
