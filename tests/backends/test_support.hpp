@@ -156,6 +156,7 @@ void for_float_and_double(Body&& body) {
   body(std::type_identity<double>{});
 }
 
+/// +inf and a quiet NaN, as doubles (the tests cast them to T).
 constexpr double inf = std::numeric_limits<double>::infinity();
 constexpr double quiet_nan = std::numeric_limits<double>::quiet_NaN();
 
