@@ -8,7 +8,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <cmath>
 #include <limits>
 #include <span>
 #include <type_traits>
@@ -137,8 +136,8 @@ inline void zero_row_by_packets(T* row, std::uint32_t tokens) noexcept {
 /// no mask): every set fits one vector of 16 floats, and rows hold at least
 /// one vector and at most `detail::nll_tile_row_bytes` (each row is zeroed
 /// by vector stores, not by one fill per block). O(groups) for such short
-/// rows only. Pet (64 tokens, groups of at most 12): 1.15-1.2x faster than
-/// the tiles (docs/performance.md, twelfth round).
+/// rows only. Pet (64 tokens, groups of at most 12): 1.15x faster than the
+/// tiles on 1 thread, 1.14x on 2 (docs/performance.md, twelfth round).
 template <class T>
 [[nodiscard]] bool nll_vector_rows_pay(const normalization_spec& spec, std::size_t tokens) noexcept {
 #if defined(__AVX512F__)
@@ -207,15 +206,20 @@ void nll_rows_in_one_vector(const block_nll_tensors<float>& t, std::size_t first
   const __m512 minus_inf = _mm512_set1_ps(minus_infinity<float>);
   const __m512 zero = _mm512_setzero_ps();
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  // Entries whose pass below gives loss 0 and lse 0 (w = 0, s = 1): ignored
+  // rows, and the padding after the block's last row.
+  const auto make_neutral = [&](std::size_t i) {
+    row_shift[i] = row_target_logit[i] = row_weight[i] = 0.0f;
+    row_sum[i] = 1.0f;
+  };
   for (std::size_t r = first; r < last; ++r) {
     const std::size_t i = r - first;
     const float* z = logits + r * logits_stride;
     float* grad = gradient + r * gradient_stride;
     const token_id target = targets[r * targets_stride];
-    if (target == no_token) {  // loss 0 and lse 0 come out of the pass below
+    if (target == no_token) {
       zero_row_by_packets(grad, tokens);
-      row_shift[i] = row_target_logit[i] = row_weight[i] = 0.0f;
-      row_sum[i] = 1.0f;
+      make_neutral(i);
       continue;
     }
     const token_range set = set_of(target);
@@ -242,13 +246,10 @@ void nll_rows_in_one_vector(const block_nll_tensors<float>& t, std::size_t first
     row_target_logit[i] = z_t;
     row_weight[i] = w;
   }
-  for (std::size_t i = last - first; i < padded; ++i) {
-    row_shift[i] = row_target_logit[i] = row_weight[i] = 0.0f;
-    row_sum[i] = 1.0f;
-  }
+  for (std::size_t i = last - first; i < padded; ++i) make_neutral(i);
   // lse = shift + log s and the loss, 16 rows at a time (into row_sum and
   // row_target_logit): w (lse − z_t), w·(+inf) for a set without mass (s = 0,
-  // lse = −inf), and 0 for w = 0 (ignored rows: w = 0, s = 1, so lse = 0).
+  // lse = −inf), and 0 for w = 0.
   const __m512 infinity = _mm512_set1_ps(std::numeric_limits<float>::infinity());
   for (std::size_t i = 0; i < padded; i += W) {
     const __m512 w = _mm512_loadu_ps(row_weight + i);
