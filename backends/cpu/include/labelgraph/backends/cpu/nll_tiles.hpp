@@ -6,6 +6,7 @@
 /// AVX-512, rows whose set fits one vector, one row at a time.
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -172,28 +173,34 @@ inline __m512 all_lanes_sum(__m512 x) noexcept {
 }
 
 /// The fused NLL (regulariser `none`, no mask) of rows [first, last) whose
-/// every set fits one vector of 16 floats (`nll_vector_rows_pay`),
-/// `block_nll_row_in_registers`' formulas: with e = exp(z − m), s = Σ_N e,
-///   lse = m + log s,  loss = w (lse − z_t),  grad = w (e / s − 1_t) on N,
+/// every set fits one vector of 16 floats (`nll_vector_rows_pay`). With e =
+/// exp(z − c) for a shift c, s = Σ_N e (Eq. 3 holds for any c):
+///   lse = c + log s,  loss = w ((c − z_t) + log s),  grad = w (e / s − 1_t) on N,
 /// 0 elsewhere in the row, which is written whole. Each row loads its set
-/// with a masked load (−inf outside N), reduces max and sum across lanes by
-/// butterflies, and stores the gradient's set over its zeroed row with a
-/// masked store; m, s, z_t and w wait in `work`, and one vector `log` per 16
-/// rows makes lse and the loss at the end. No branch depends on the row but
-/// the one for ignored rows; a set without mass (all −inf, or NaN as its only
-/// mass) gets `nll_of_set_without_maximum`'s results by masks.
-/// `set_of(target)` gives N(t); `keep(row, {loss, lse})`. The gradient row
-/// may be the logits' row: the set and z_t are in registers before it is written.
+/// with a masked load (−inf outside N), sums across lanes by butterflies, and
+/// stores the gradient's set over its zeroed row with a masked store; c, s,
+/// c − z_t and w wait in `work`, and one vector `log` per 16 rows makes lse
+/// and the loss at the end. `set_of(target)` gives N(t); `keep(row, {loss, lse})`.
+///
+/// The shift is the target's logit, c = z_t, where the gradient is not the
+/// logits tensor: no max to find, and loss = w log s exactly as the
+/// formula. Then e_t = 1, so 1 <= s; where s > `target_shift_sums` (a logit
+/// of N more than about 44 above z_t, or past exp's range) or s is NaN (±inf
+/// or NaN in N), the row is done again with c = max_N z after the block's
+/// pass (the data is still there). In place every row takes the max. With the max a set
+/// without mass (all −inf, or NaN as its only mass) gets
+/// `nll_of_set_without_maximum`'s results by masks. No branch depends on the
+/// row but the one for ignored rows.
 template <class SetOf, class Keep>
 void nll_rows_in_one_vector(const block_nll_tensors<float>& t, std::size_t first, std::size_t last, scratch& work,
                             SetOf&& set_of, Keep&& keep) noexcept {
   constexpr std::size_t W = 16;
   const auto tokens = static_cast<std::uint32_t>(t.logits.extent(1));
   const std::size_t padded = (last - first + W - 1) / W * W;
-  float* const row_shift = work.values<float>(4 * padded);  // m, or 0 for a set without mass
-  float* const row_sum = row_shift + padded;
-  float* const row_target_logit = row_sum + padded;
-  float* const row_weight = row_target_logit + padded;
+  float* const row_shift = work.values<float>(4 * padded);  // c (0 for a set without mass)
+  float* const row_sum = row_shift + padded;                // s
+  float* const row_gap = row_sum + padded;                  // c − z_t
+  float* const row_weight = row_gap + padded;               // w
   // The tensors' fields in locals: the stores below could alias them otherwise.
   const float* const logits = t.logits.data();
   const std::size_t logits_stride = t.logits.stride(0);
@@ -205,35 +212,37 @@ void nll_rows_in_one_vector(const block_nll_tensors<float>& t, std::size_t first
   const std::size_t weights_stride = t.weights.empty() ? 0 : t.weights.stride(0);
   const __m512 minus_inf = _mm512_set1_ps(minus_infinity<float>);
   const __m512 zero = _mm512_setzero_ps();
+  const __m512 infinity = _mm512_set1_ps(std::numeric_limits<float>::infinity());
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   // Entries whose pass below gives loss 0 and lse 0 (w = 0, s = 1): ignored
   // rows, and the padding after the block's last row.
   const auto make_neutral = [&](std::size_t i) {
-    row_shift[i] = row_target_logit[i] = row_weight[i] = 0.0f;
+    row_shift[i] = row_gap[i] = row_weight[i] = 0.0f;
     row_sum[i] = 1.0f;
   };
-  for (std::size_t r = first; r < last; ++r) {
+  // Row r of a target, shifted by z_t (`by_target`) or by its set's max.
+  const auto run_row = [&]<bool by_target>(std::size_t r, token_id target, std::bool_constant<by_target>) {
     const std::size_t i = r - first;
     const float* z = logits + r * logits_stride;
     float* grad = gradient + r * gradient_stride;
-    const token_id target = targets[r * targets_stride];
-    if (target == no_token) {
-      zero_row_by_packets(grad, tokens);
-      make_neutral(i);
-      continue;
-    }
     const token_range set = set_of(target);
     const float w = weights == nullptr ? 1.0f : weights[r * weights_stride];
     const auto inside = static_cast<__mmask16>((1u << set.size()) - 1u);  // |N| <= 16
     const __m512 x = _mm512_mask_loadu_ps(minus_inf, inside, z + set.begin);
     const float z_t = z[target];
-    const __m512 m = all_lanes_max(x);  // a NaN in N makes the set NaN, through m or through s
-    // A set without mass (m = −inf) gets shift 0, so e = 0 (NaN for a NaN
-    // logit, which then makes s and the whole set NaN), s = 0, 1/s = 0 and
-    // no one-hot term: `nll_of_set_without_maximum`'s results, without a branch.
-    const __mmask16 mass = _mm512_cmp_ps_mask(m, minus_inf, _CMP_NEQ_UQ);
-    const __m512 shift = _mm512_maskz_mov_ps(mass, m);
-    const __m512 e = exp_packet(_mm512_sub_ps(x, shift));  // exp(z − shift), 0 outside N
+    __m512 shift;
+    __mmask16 mass = 0xFFFF;
+    if constexpr (by_target) {
+      shift = _mm512_set1_ps(z_t);
+    } else {
+      const __m512 m = all_lanes_max(x);  // a NaN in N makes the set NaN, through m or through s
+      // A set without mass (m = −inf) gets shift 0, so e = 0 (NaN for a NaN
+      // logit, which then makes s and the whole set NaN), s = 0, 1/s = 0 and
+      // no one-hot term: `nll_of_set_without_maximum`'s results, without a branch.
+      mass = _mm512_cmp_ps_mask(m, minus_inf, _CMP_NEQ_UQ);
+      shift = _mm512_maskz_mov_ps(mass, m);
+    }
+    const __m512 e = exp_packet(_mm512_sub_ps(x, shift));  // exp(z − c), 0 outside N
     const __m512 s = all_lanes_sum(e);
     const __m512 scale = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(s, zero, _CMP_NEQ_UQ), _mm512_set1_ps(w), s);
     const __mmask16 at_target =
@@ -241,26 +250,52 @@ void nll_rows_in_one_vector(const block_nll_tensors<float>& t, std::size_t first
     const __m512 g = _mm512_sub_ps(_mm512_mul_ps(e, scale), _mm512_maskz_mov_ps(at_target, _mm512_set1_ps(w)));
     zero_row_by_packets(grad, tokens);
     _mm512_mask_storeu_ps(grad + set.begin, inside, g);
-    row_shift[i] = _mm512_cvtss_f32(shift);
+    const float c = _mm512_cvtss_f32(shift);
+    row_shift[i] = c;
     row_sum[i] = _mm512_cvtss_f32(s);
-    row_target_logit[i] = z_t;
+    row_gap[i] = by_target ? 0.0f : c - z_t;
     row_weight[i] = w;
-  }
+  };
+  const auto run_rows = [&]<bool by_target>(std::bool_constant<by_target> shift) {
+    for (std::size_t r = first; r < last; ++r) {
+      const token_id target = targets[r * targets_stride];
+      if (target == no_token) {
+        zero_row_by_packets(gradient + r * gradient_stride, tokens);
+        make_neutral(r - first);
+        continue;
+      }
+      run_row(r, target, shift);
+    }
+  };
   for (std::size_t i = last - first; i < padded; ++i) make_neutral(i);
-  // lse = shift + log s and the loss, 16 rows at a time (into row_sum and
-  // row_target_logit): w (lse − z_t), w·(+inf) for a set without mass (s = 0,
+  if (static_cast<const void*>(gradient) != static_cast<const void*>(logits)) {
+    run_rows(std::true_type{});
+    // Rows whose s under z_t is past the bound (or NaN) again with the max.
+    const __m512 bound = _mm512_set1_ps(target_shift_sums<float>);
+    for (std::size_t i = 0; i < padded; i += W) {
+      auto again = static_cast<std::uint32_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(row_sum + i), bound, _CMP_NLE_UQ));
+      for (; again != 0; again &= again - 1) {
+        const std::size_t r = first + i + static_cast<std::size_t>(std::countr_zero(again));
+        run_row(r, targets[r * targets_stride], std::false_type{});
+      }
+    }
+  } else {
+    run_rows(std::false_type{});
+  }
+  // lse = c + log s and the loss, 16 rows at a time (into row_sum and
+  // row_gap): w ((c − z_t) + log s), w·(+inf) for a set without mass (s = 0,
   // lse = −inf), and 0 for w = 0.
-  const __m512 infinity = _mm512_set1_ps(std::numeric_limits<float>::infinity());
   for (std::size_t i = 0; i < padded; i += W) {
     const __m512 w = _mm512_loadu_ps(row_weight + i);
     const __m512 s = _mm512_loadu_ps(row_sum + i);
-    const __m512 lse = _mm512_add_ps(_mm512_loadu_ps(row_shift + i), log_packet(s));
-    __m512 loss = _mm512_mul_ps(w, _mm512_sub_ps(lse, _mm512_loadu_ps(row_target_logit + i)));
+    const __m512 log_s = log_packet(s);
+    const __m512 lse = _mm512_add_ps(_mm512_loadu_ps(row_shift + i), log_s);
+    __m512 loss = _mm512_mul_ps(w, _mm512_add_ps(_mm512_loadu_ps(row_gap + i), log_s));
     loss = _mm512_mask_mul_ps(loss, _mm512_cmp_ps_mask(s, zero, _CMP_EQ_OQ), w, infinity);
     _mm512_storeu_ps(row_sum + i, lse);
-    _mm512_storeu_ps(row_target_logit + i, _mm512_mask_blend_ps(_mm512_cmp_ps_mask(w, zero, _CMP_EQ_OQ), loss, zero));
+    _mm512_storeu_ps(row_gap + i, _mm512_mask_blend_ps(_mm512_cmp_ps_mask(w, zero, _CMP_EQ_OQ), loss, zero));
   }
-  for (std::size_t r = first; r < last; ++r) keep(r, nll_row_result<float>{row_target_logit[r - first], row_sum[r - first]});
+  for (std::size_t r = first; r < last; ++r) keep(r, nll_row_result<float>{row_gap[r - first], row_sum[r - first]});
 }
 #endif
 
