@@ -284,7 +284,7 @@ TEMPLATE_LIST_TEST_CASE("the fused NLL of rows whose every set fits a few vector
   // instead of a branch (backends/cpu/nll_tiles.hpp, `nll_vector_rows_pay`);
   // sets of up to 4 vectors in rows of large groups take
   // `block_nll_row_in_registers`. Both shift a set by its target's logit
-  // where the sum stays at most 2^64 (`target_shift_sums`), by its max
+  // where the sum stays at most 2^64 (labelgraph/backend/nll_shift.hpp), by its max
   // otherwise. Groups of 1-16 tokens in rows of 70 (the last, 13 tokens,
   // ends the row); the whole row as one set of 16 with the `full`
   // normalization; groups of 3-64 tokens in rows of 193.

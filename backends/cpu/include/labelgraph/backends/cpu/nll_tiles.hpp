@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "labelgraph/backend/kernels.hpp"
+#include "labelgraph/backend/nll_shift.hpp"
 #include "labelgraph/backend/nll_tiles.hpp"
 #include "labelgraph/backends/cpu/backend.hpp"
 #include "labelgraph/backends/cpu/row_kernels.hpp"
@@ -183,11 +184,9 @@ inline __m512 all_lanes_sum(__m512 x) noexcept {
 /// and the loss at the end. `set_of(target)` gives N(t); `keep(row, {loss, lse})`.
 ///
 /// The shift is the target's logit, c = z_t, where the gradient is not the
-/// logits tensor: no max to find, and loss = w log s exactly as the
-/// formula. Then e_t = 1, so 1 <= s; where s > `target_shift_sums` (a logit
-/// of N more than about 44 above z_t, or past exp's range) or s is NaN (±inf
-/// or NaN in N), the row is done again with c = max_N z after the block's
-/// pass (the data is still there). In place every row takes the max. With the max a set
+/// logits tensor (labelgraph/backend/nll_shift.hpp); a row where it does not
+/// serve is done again with c = max_N z after the block's pass (the data is
+/// still there). In place every row takes the max. With the max a set
 /// without mass (all −inf, or NaN as its only mass) gets
 /// `nll_of_set_without_maximum`'s results by masks. No branch depends on the
 /// row but the one for ignored rows.
@@ -271,7 +270,7 @@ void nll_rows_in_one_vector(const block_nll_tensors<float>& t, std::size_t first
   if (static_cast<const void*>(gradient) != static_cast<const void*>(logits)) {
     run_rows(std::true_type{});
     // Rows whose s under z_t is past the bound (or NaN) again with the max.
-    const __m512 bound = _mm512_set1_ps(target_shift_sums<float>);
+    const __m512 bound = _mm512_set1_ps(detail::target_shift_sums<float>);
     for (std::size_t i = 0; i < padded; i += W) {
       auto again = static_cast<std::uint32_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(row_sum + i), bound, _CMP_NLE_UQ));
       for (; again != 0; again &= again - 1) {

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "labelgraph/backend/nll_shift.hpp"
 #include "labelgraph/backends/cpu/simd.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -487,18 +488,6 @@ inline void zero_outside(T* row, std::size_t tokens, token_range keep, bool row_
   std::fill(row + keep.end, row + tokens, T(0));
 }
 
-/// The fused NLL may shift a set by its target's logit z_t instead of its
-/// max: Eq. 3 holds for any shift, e_t = exp(0) = 1 makes s = Σ_N exp(z − z_t)
-/// at least 1, and loss = w log s needs no z_t subtracted. It does so where
-/// s is at most this bound (2^64: a logit of N at most about 44 above z_t),
-/// so that 1/s and e/s stay normal numbers; a larger s, an overflow to +inf
-/// or a NaN (±inf or NaN in N) sends the row to the max, as before. The max
-/// is one horizontal reduction less on the row's chain of dependent
-/// instructions (pet: 1.3x faster, mix256: 1.25x, docs/performance.md,
-/// thirteenth round).
-template <class T>
-inline constexpr T target_shift_sums = T(0x1p64);
-
 /// Packets a set may span to take `block_nll_row_in_registers`.
 inline constexpr std::uint32_t nll_register_packets = 4;
 
@@ -544,13 +533,12 @@ inline nll_row_result<T> block_nll_row_in_registers(const T* z, T* grad, std::ui
     }
     return ei::predux(sum_packet);
   };
-  // The shift c: z_t where it serves (e_t = 1, so s >= 1; see
-  // `target_shift_sums`), the set's max otherwise and for the regularisers
-  // (MaxSup needs the max).
+  // The shift c: z_t where it serves (labelgraph/backend/nll_shift.hpp),
+  // the set's max otherwise and for the regularisers (MaxSup needs the max).
   T shift = target_logit;
   T sum = regulariser == nll_regulariser::none ? exp_sum(shift) : std::numeric_limits<T>::infinity();
   T max = minus_infinity<T>;
-  if (!(sum <= target_shift_sums<T>)) {
+  if (!detail::target_shift_serves(sum)) {
     P max_packet = minus_inf;
     for (std::uint32_t i = 0; i < packets; ++i) max_packet = ei::pmax(max_packet, x[i]);
     max = ei::predux_max(max_packet);
