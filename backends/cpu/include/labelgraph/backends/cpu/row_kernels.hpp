@@ -494,8 +494,9 @@ inline constexpr std::uint32_t nll_register_packets = 4;
 /// `block_nll_row` for a set of at most `nll_register_packets` packets and no
 /// mask, written for speed: the set is loaded into registers once (lanes past
 /// its end are −inf), then exp, sums and the gradient never touch memory
-/// again (the shift is z_t, or the max where z_t does not serve); the gradient row is zeroed and the set's packets stored over it
-/// (their lanes past the set's end are 0, so whole packets can be stored).
+/// again (the shift is z_t, or the max where z_t does not serve); the
+/// gradient row is zeroed and the set's packets stored over it (their lanes
+/// past the set's end are 0, so whole packets can be stored).
 /// Unlike `block_nll_row` it writes the whole gradient row, or only the set
 /// when the caller zeroed the row (`row_is_zero`). Same formulas.
 template <class T>
