@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "labelgraph/decode/greedy.hpp"
+#include "labelgraph/loss/pooling.hpp"
 #include "labelgraph/ops/block_nll.hpp"
 #include "labelgraph/ops/sample.hpp"
 #include "adam.hpp"
@@ -53,14 +54,10 @@ namespace labelgraph::examples {
 /// Which model (Table 3 row family).
 enum class model_kind : std::uint32_t { ffn, label_set, label_aug };
 
-/// How the teacher-forced loss of a sample pools over its deterministic paths (Table 4).
-enum class path_pooling : std::uint32_t {
-  mean,      ///< average of the paths' NLLs (the paper's best)
-  sum,       ///< sum of the paths' NLLs
-  random,    ///< one path drawn per sample and step
-  marginal,  ///< −log Σ_P p(P): gradient weights p(P)/Σ p
-  best,      ///< hard EM: the most likely path only
-};
+/// How the teacher-forced loss of a sample pools over its deterministic paths
+/// (Table 4): the library's `pooling` (mean, the paper's best; sum; random;
+/// marginal; best).
+using path_pooling = pooling;
 
 /// Everything that shapes a run.
 struct trainer_options {
@@ -530,26 +527,18 @@ private:
     block_nll<B, T>(backend_, space_.layout.view(), norm, mask, io, reg);
   }
 
-  /// Pooling weights of the teacher rows from their path NLLs (marginal: posterior, best: argmin).
+  /// Pooling weights of the teacher rows from their path NLLs (marginal: posterior, best: argmin),
+  /// each sample's rows by the library's `pool_by_posterior`.
   void pool_weights(const std::vector<double>& path_nll) {
     if (options_.pooling != path_pooling::marginal && options_.pooling != path_pooling::best) return;
+    std::vector<double> weight;
     for (std::size_t first = 0; first < teacher_.size();) {
       std::size_t last = first;
       while (last < teacher_.size() && teacher_[last].sample == teacher_[first].sample) ++last;
-      double low = std::numeric_limits<double>::infinity();
-      std::size_t best = first;
-      for (std::size_t r = first; r < last; ++r) {
-        if (path_nll[r] < low) {
-          low = path_nll[r];
-          best = r;
-        }
-      }
-      double total = 0;
-      for (std::size_t r = first; r < last; ++r) total += std::exp(low - path_nll[r]);
-      for (std::size_t r = first; r < last; ++r) {
-        teacher_[r].pool_weight = options_.pooling == path_pooling::best ? (r == best ? 1.0 : 0.0)
-                                                                         : std::exp(low - path_nll[r]) / total;
-      }
+      weight.resize(last - first);
+      pool_by_posterior(options_.pooling, std::span<const double>(path_nll).subspan(first, last - first),
+                        [](std::size_t) { return 1.0; }, std::span<double>(weight));
+      for (std::size_t r = first; r < last; ++r) teacher_[r].pool_weight = weight[r - first];
       first = last;
     }
   }

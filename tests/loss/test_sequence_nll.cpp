@@ -13,6 +13,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -298,6 +299,52 @@ TEST_CASE("marginal pooling is the log-sum-exp of explicitly enumerated path pro
     for (double lp : log_probabilities) sum += std::exp(lp);
     CHECK(close(result.sample_loss[s], -std::log(sum), 1e-12, 1.0));
     if (s == 0) CHECK(log_probabilities.size() == 4);
+  }
+}
+
+TEST_CASE("pool_by_posterior gives marginal and best losses and weights from path costs", "[loss][pooling]") {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  const auto unit = [](std::size_t) { return 1.0; };
+  std::vector<double> weight(3, -1.0);
+  // Costs 1, 2, 3: L = −log(e^-1 + e^-2 + e^-3), a_P ∝ e^{−ℓ(P)}.
+  const std::vector<double> cost = {1.0, 2.0, 3.0};
+  const double total = std::exp(-1.0) + std::exp(-2.0) + std::exp(-3.0);
+  CHECK(pool_by_posterior(pooling::marginal, cost, unit, weight) == Approx(-std::log(total)).epsilon(1e-15));
+  for (std::size_t i = 0; i < 3; ++i) CHECK(weight[i] == Approx(std::exp(-cost[i]) / total).epsilon(1e-15));
+  CHECK(pool_by_posterior(pooling::best, cost, unit, weight) == 1.0);
+  CHECK(weight == std::vector<double>{1.0, 0.0, 0.0});
+  // Priors c = (1, 0, e): the second pair has no mass; scores −1, −inf, −2.
+  const auto prior = [](std::size_t i) { return i == 0 ? 1.0 : i == 1 ? 0.0 : std::exp(1.0); };
+  const double prior_total = std::exp(-1.0) + std::exp(-2.0);
+  CHECK(pool_by_posterior(pooling::best, cost, prior, weight) == 1.0);
+  CHECK(weight == std::vector<double>{1.0, 0.0, 0.0});
+  CHECK(pool_by_posterior(pooling::marginal, cost, prior, weight) == Approx(-std::log(prior_total)).epsilon(1e-15));
+  CHECK(weight[0] == Approx(std::exp(-1.0) / prior_total).epsilon(1e-15));
+  CHECK(weight[1] == 0.0);
+  CHECK(weight[2] == Approx(std::exp(-2.0) / prior_total).epsilon(1e-15));
+  // A tie: best keeps the first pair, marginal splits evenly.
+  const std::vector<double> tie = {2.0, 2.0};
+  CHECK(pool_by_posterior(pooling::best, tie, unit, std::span<double>(weight).first(2)) == 2.0);
+  CHECK(weight[0] == 1.0);
+  CHECK(weight[1] == 0.0);
+  CHECK(pool_by_posterior(pooling::marginal, tie, unit, std::span<double>(weight).first(2)) ==
+        Approx(2.0 - std::log(2.0)).epsilon(1e-15));
+  CHECK(weight[0] == 0.5);
+  CHECK(weight[1] == 0.5);
+  // Costs far from 0 neither underflow nor overflow: the sum is taken relative to the best score.
+  const std::vector<double> large = {1e4, 1e4 + 1.0};
+  const double near = 1.0 + std::exp(-1.0);
+  CHECK(pool_by_posterior(pooling::marginal, large, unit, std::span<double>(weight).first(2)) ==
+        Approx(1e4 - std::log(near)).epsilon(1e-15));
+  CHECK(weight[0] == Approx(1.0 / near).epsilon(1e-15));
+  CHECK(weight[1] == Approx(std::exp(-1.0) / near).epsilon(1e-15));
+  // No pair with mass (infinite costs, zero priors): an infinite loss and no weight, never NaN.
+  const std::vector<double> hopeless = {inf, 2.0};
+  for (pooling kind : {pooling::marginal, pooling::best}) {
+    CHECK(pool_by_posterior(kind, hopeless, [](std::size_t i) { return i == 0 ? 1.0 : 0.0; },
+                            std::span<double>(weight).first(2)) == inf);
+    CHECK(weight[0] == 0.0);
+    CHECK(weight[1] == 0.0);
   }
 }
 

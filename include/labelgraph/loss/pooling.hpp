@@ -16,7 +16,11 @@
 /// (REINFORCE advantages, L_pg = Σ_P (r − b)·(−log p(P)), use pooling `sum`);
 /// for marginal and best it is a prior weight and must be >= 0.
 
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <span>
 #include <string_view>
 
 namespace labelgraph {
@@ -40,6 +44,47 @@ enum class pooling : std::uint8_t {
     case pooling::best: return "best";
   }
   return "?";
+}
+
+/// The `marginal` or `best` pooling of one sample, on the host: from its
+/// pairs' costs ℓ(P) (`cost`) and prior weights c_P >= 0 (`prior(i)`, the
+/// i-th pair of the sample), writes each pair's gradient weight
+/// a_P = ∂L_s/∂ℓ(P) into `weight` (as long as `cost`) and returns L_s:
+///
+///     marginal:  L_s = −log Σ_P c_P e^{−ℓ(P)},  a_P = c_P e^{−ℓ(P)} / Σ_P' c_P' e^{−ℓ(P')}
+///     best:      L_s = min_P [ℓ(P) − log c_P],  a_P = 1 for that pair (the first on ties), else 0
+///
+/// Pairs are ranked by the score −ℓ(P) + log c_P (−inf for c_P = 0 or
+/// ℓ(P) = +inf), and the marginal sum is taken relative to the best score, so
+/// that costs of any size neither overflow nor underflow. With no pair of
+/// mass, L_s = +inf and every a_P = 0. `sequence_nll` pools with it; a
+/// trainer that computes ℓ(P) step by step can weight its rows with it.
+template <class Prior>
+double pool_by_posterior(pooling kind, std::span<const double> cost, Prior&& prior, std::span<double> weight) {
+  constexpr double infinity = std::numeric_limits<double>::infinity();
+  const auto score = [&](std::size_t i) {
+    const double c = static_cast<double>(prior(i));
+    return c > 0.0 ? -cost[i] + std::log(c) : -infinity;
+  };
+  std::size_t best = cost.size();
+  double best_score = -infinity;
+  for (std::size_t i = 0; i < cost.size(); ++i) {
+    weight[i] = 0.0;
+    if (score(i) > best_score) {  // strict: ties keep the first pair
+      best = i;
+      best_score = score(i);
+    }
+  }
+  if (best == cost.size()) return infinity;  // no pair has mass: infinite loss, no gradient
+  if (kind == pooling::best) {
+    weight[best] = 1.0;
+    return -best_score;  // ℓ(P*) − log c_P*
+  }
+  // −log Σ c_P e^{−ℓ(P)} = −(m + log Σ e^{score − m}); a_P = e^{score − m} / Σ.
+  double sum = 0.0;
+  for (std::size_t i = 0; i < cost.size(); ++i) sum += std::exp(score(i) - best_score);
+  for (std::size_t i = 0; i < cost.size(); ++i) weight[i] = std::exp(score(i) - best_score) / sum;
+  return -(best_score + std::log(sum));
 }
 
 }  // namespace labelgraph

@@ -49,6 +49,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -306,7 +307,6 @@ void sequence_nll(const B& backend, const layout_view& layout, const sequence_nl
                   const sequence_nll_options& options, sequence_nll_workspace<B, T>& workspace) {
   detail::check_sequence_nll_call<B, T>(layout, io, options);
   using pass = detail::sequence_nll_pass<B, T>;
-  constexpr double infinity = std::numeric_limits<double>::infinity();
   const std::size_t steps = io.targets.steps;
   const std::size_t pairs = io.targets.pairs();
   const std::size_t samples = io.targets.samples();
@@ -359,7 +359,7 @@ void sequence_nll(const B& backend, const layout_view& layout, const sequence_nl
 
   if (posterior_weights) {
     // The one pass over the logits, row weights ω: ℓ(P) = Σ_t ω·nll_reg and
-    // the gradient of each ℓ(P); then the posterior / argmin.
+    // the gradient of each ℓ(P); then the posterior / argmin (`pool_by_posterior`).
     pass::run(backend, layout, io, options, workspace, false, want_gradient, lse_from_pass);
     const std::vector<T>& row_loss = pass::host_loss(workspace);
     std::vector<double> cost(pairs, 0.0);
@@ -370,30 +370,9 @@ void sequence_nll(const B& backend, const layout_view& layout, const sequence_nl
       const std::uint32_t first = offsets(s);
       const std::uint32_t last = offsets(s + 1);
       if (first == last) continue;
-      // Both poolings rank pairs by the score −ℓ(P) + log c_P (−inf for c_P = 0 or ℓ = ∞).
-      const auto score = [&](std::uint32_t p) { return prior(p) > 0.0 ? -cost[p] + std::log(prior(p)) : -infinity; };
-      std::uint32_t best = last;
-      double best_score = -infinity;
-      for (std::uint32_t p = first; p < last; ++p) {
-        if (score(p) > best_score) {  // strict: ties keep the lowest pair
-          best = p;
-          best_score = score(p);
-        }
-      }
-      if (best == last) {  // no path has mass: infinite loss, no gradient
-        sample_value[s] = infinity;
-        continue;
-      }
-      if (options.pool == pooling::best) {
-        sample_value[s] = -best_score;  // ℓ(P*) − log c_P*
-        pooling_weight[best] = 1.0;
-        continue;
-      }
-      // marginal: −log Σ c_P e^{−ℓ(P)} = −(m + log Σ e^{score − m}); a_P = e^{score − m} / Σ.
-      double sum = 0.0;
-      for (std::uint32_t p = first; p < last; ++p) sum += std::exp(score(p) - best_score);
-      sample_value[s] = -(best_score + std::log(sum));
-      for (std::uint32_t p = first; p < last; ++p) pooling_weight[p] = std::exp(score(p) - best_score) / sum;
+      sample_value[s] = pool_by_posterior(options.pool, std::span<const double>(cost).subspan(first, last - first),
+                                          [&](std::size_t i) { return prior(first + i); },
+                                          std::span<double>(pooling_weight).subspan(first, last - first));
     }
     if (want_gradient) {  // d total / dz = scale · a_P · d ℓ(P) / dz: rescale each row's set
       fill_row_weights(false);
