@@ -16,6 +16,7 @@
 /// (REINFORCE advantages, L_pg = Σ_P (r − b)·(−log p(P)), use pooling `sum`);
 /// for marginal and best it is a prior weight and must be >= 0.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -66,24 +67,29 @@ double pool_by_posterior(pooling kind, std::span<const double> cost, Prior&& pri
     const double c = static_cast<double>(prior(i));
     return c > 0.0 ? -cost[i] + std::log(c) : -infinity;
   };
+  const std::span<double> a = weight.first(cost.size());  // the scores wait here first
   std::size_t best = cost.size();
   double best_score = -infinity;
   for (std::size_t i = 0; i < cost.size(); ++i) {
-    weight[i] = 0.0;
-    if (score(i) > best_score) {  // strict: ties keep the first pair
+    a[i] = score(i);
+    if (a[i] > best_score) {  // strict: ties keep the first pair
       best = i;
-      best_score = score(i);
+      best_score = a[i];
     }
   }
-  if (best == cost.size()) return infinity;  // no pair has mass: infinite loss, no gradient
+  if (best == cost.size()) {  // no pair has mass: infinite loss, no gradient
+    std::fill(a.begin(), a.end(), 0.0);
+    return infinity;
+  }
   if (kind == pooling::best) {
-    weight[best] = 1.0;
+    std::fill(a.begin(), a.end(), 0.0);
+    a[best] = 1.0;
     return -best_score;  // ℓ(P*) − log c_P*
   }
   // −log Σ c_P e^{−ℓ(P)} = −(m + log Σ e^{score − m}); a_P = e^{score − m} / Σ.
   double sum = 0.0;
-  for (std::size_t i = 0; i < cost.size(); ++i) sum += std::exp(score(i) - best_score);
-  for (std::size_t i = 0; i < cost.size(); ++i) weight[i] = std::exp(score(i) - best_score) / sum;
+  for (double& x : a) sum += (x = std::exp(x - best_score));
+  for (double& x : a) x /= sum;
   return -(best_score + std::log(sum));
 }
 

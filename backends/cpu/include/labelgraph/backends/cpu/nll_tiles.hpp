@@ -243,7 +243,9 @@ void nll_rows_in_one_vector(const block_nll_tensors<float>& t, std::size_t first
     }
     const __m512 e = exp_packet(_mm512_sub_ps(x, shift));  // exp(z − c), 0 outside N
     const __m512 s = all_lanes_sum(e);
-    const __m512 scale = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(s, zero, _CMP_NEQ_UQ), _mm512_set1_ps(w), s);
+    // w / s; 0 for s = 0 (no mass), which only the max shift meets (z_t's gives s >= 1, or the row is redone).
+    const __m512 scale = by_target ? _mm512_div_ps(_mm512_set1_ps(w), s)
+                                   : _mm512_maskz_div_ps(_mm512_cmp_ps_mask(s, zero, _CMP_NEQ_UQ), _mm512_set1_ps(w), s);
     const __mmask16 at_target =
         mass & _mm512_cmpeq_epi32_mask(lane, _mm512_set1_epi32(static_cast<int>(target - set.begin)));
     const __m512 g = _mm512_sub_ps(_mm512_mul_ps(e, scale), _mm512_maskz_mov_ps(at_target, _mm512_set1_ps(w)));
