@@ -283,11 +283,14 @@ TEMPLATE_LIST_TEST_CASE("the fused NLL of rows whose every set fits a few vector
   // loaded and stored with masks, and handles a set without mass by masks
   // instead of a branch (backends/cpu/nll_tiles.hpp, `nll_vector_rows_pay`);
   // sets of up to 4 vectors in rows of large groups take
-  // `block_nll_row_in_registers`. Both shift a set by its target's logit
-  // where the sum stays at most 2^64 (labelgraph/backend/nll_shift.hpp), by its max
-  // otherwise. Groups of 1-16 tokens in rows of 70 (the last, 13 tokens,
-  // ends the row); the whole row as one set of 16 with the `full`
-  // normalization; groups of 3-64 tokens in rows of 193.
+  // `block_nll_row_in_registers`; the xtensor backend runs each row on one
+  // xsimd batch where every set fits one (xtensor/nll_vector_rows.hpp). All
+  // shift a set by its target's logit where the sum stays at most 2^64
+  // (labelgraph/backend/nll_shift.hpp), by its max otherwise. Groups of 1-16
+  // tokens in rows of 70 (the last, 13 tokens, ends the row); the whole row
+  // as one set of 16 with the `full` normalization; groups of 3-64 tokens in
+  // rows of 193; groups of 1-2 tokens in rows of 17 and of 1-8 in rows of
+  // 37, which fit one batch of every build's width (2-16 lanes).
   // Special rows: a set all -inf, a NaN among finite logits, a NaN as a
   // set's only mass, +inf, +-1e30, weight 0, ignored rows, targets at
   // either end of their sets, a target's logit 40, 50 and 100 below
@@ -295,7 +298,9 @@ TEMPLATE_LIST_TEST_CASE("the fused NLL of rows whose every set fits a few vector
   // past float's range), and a target's logit -inf among finite ones.
   for (const auto& [sizes, norm] : {std::pair{std::vector<std::uint32_t>{16, 1, 2, 12, 3, 5, 1, 8, 4, 2, 3, 13}, normalization::block},
                                     std::pair{std::vector<std::uint32_t>{3, 5, 7, 1}, normalization::full},
-                                    std::pair{std::vector<std::uint32_t>{64, 17, 33, 40, 20, 16, 3}, normalization::block}}) {
+                                    std::pair{std::vector<std::uint32_t>{64, 17, 33, 40, 20, 16, 3}, normalization::block},
+                                    std::pair{std::vector<std::uint32_t>{2, 1, 2, 2, 1, 2, 1, 1, 2, 2, 1}, normalization::block},
+                                    std::pair{std::vector<std::uint32_t>{8, 1, 4, 3, 8, 2, 5, 1, 5}, normalization::block}}) {
     const synthetic_layout layout(sizes, {{0}});
     const layout_view view = layout.view();
     INFO(to_string(norm) << ", " << view.tokens << " tokens");
@@ -328,7 +333,7 @@ TEMPLATE_LIST_TEST_CASE("the fused NLL of rows whose every set fits a few vector
         p.targets[29] = view.tokens - 1;             // the row's last token (the last group's vector starts before it)
         p.targets[31] = set_of(31).first;            // a set's first token
         for (const auto& [r, gap] : {std::pair{37, 40.0}, std::pair{41, 50.0}, std::pair{43, 100.0}, std::pair{47, inf}}) {
-          p.targets[r] = 0;  // token 0's set holds 3 tokens or more
+          p.targets[r] = 0;  // token 0's set holds 2 tokens or more
           p.logits(r, 0) = static_cast<T>(-gap / 2);
           p.logits(r, 1) = static_cast<T>(std::isinf(gap) ? 1.0 : gap / 2);
         }

@@ -110,6 +110,7 @@
 #include <span>
 
 #include "labelgraph/backend/candidate_nll.hpp"
+#include "labelgraph/backend/nll_tiles.hpp"
 #include "labelgraph/backend/philox.hpp"
 #include "labelgraph/ops/detail/candidate_choice.hpp"
 #include "labelgraph/ops/mask.hpp"
@@ -310,6 +311,23 @@ void scale_target_set_rows(const normalization_spec& spec, tensor_view<const tok
 [[nodiscard]] inline std::size_t typical_target_set_length(const normalization_spec& spec) noexcept {
   const std::uint32_t groups = spec.layout.groups == 0 ? 1 : spec.layout.groups;
   return spec.per_group() ? spec.layout.tokens / groups : spec.layout.tokens;
+}
+
+/// Whether the fused NLL of rows of `tokens` elements of T may take one
+/// vector of `width` lanes per row (the host backends' one-vector rows):
+/// every set N(t) fits one vector, a row holds at least one vector (the
+/// vector that holds a set can then stay inside its row) and at most
+/// `nll_tile_row_bytes` (each row is zeroed by vector stores, not by one
+/// fill per row block). O(groups).
+template <class T>
+[[nodiscard]] bool nll_sets_fit_one_vector(const normalization_spec& spec, std::size_t tokens,
+                                           std::size_t width) noexcept {
+  if (tokens < width || tokens * sizeof(T) > nll_tile_row_bytes) return false;
+  if (!spec.per_group()) return tokens <= width;
+  for (std::uint32_t g = 0; g < spec.layout.groups; ++g) {
+    if (spec.layout.group_end(g) - spec.layout.group_begin(g) > width) return false;
+  }
+  return true;
 }
 
 }  // namespace detail

@@ -134,22 +134,14 @@ inline void zero_row_by_packets(T* row, std::uint32_t tokens) noexcept {
 }
 
 /// Whether the fused NLL's rows of `tokens` floats, their sets given by
-/// `spec`, take `nll_rows_in_one_vector` (AVX-512 builds, regulariser `none`,
-/// no mask): every set fits one vector of 16 floats, and rows hold at least
-/// one vector and at most `detail::nll_tile_row_bytes` (each row is zeroed
-/// by vector stores, not by one fill per block). O(groups) for such short
-/// rows only. Pet (64 tokens, groups of at most 12): 1.15x faster than the
-/// tiles on 1 thread, 1.14x on 2 (docs/performance.md, twelfth round).
+/// `spec`, take `nll_rows_in_one_vector`: AVX-512 builds (regulariser `none`
+/// and no mask, checked by the caller), and `detail::nll_sets_fit_one_vector`
+/// for 16 lanes. Pet (64 tokens, groups of at most 12): 1.15x faster than
+/// the tiles on 1 thread, 1.14x on 2 (docs/performance.md, twelfth round).
 template <class T>
 [[nodiscard]] bool nll_vector_rows_pay(const normalization_spec& spec, std::size_t tokens) noexcept {
 #if defined(__AVX512F__)
-  constexpr std::size_t width = 16;
-  if (!std::is_same_v<T, float> || tokens < width || tokens * sizeof(T) > detail::nll_tile_row_bytes) return false;
-  if (!spec.per_group()) return tokens <= width;
-  for (std::uint32_t g = 0; g < spec.layout.groups; ++g) {
-    if (spec.layout.group_end(g) - spec.layout.group_begin(g) > width) return false;
-  }
-  return true;
+  return std::is_same_v<T, float> && detail::nll_sets_fit_one_vector<T>(spec, tokens, 16);
 #else
   (void)spec;
   (void)tokens;

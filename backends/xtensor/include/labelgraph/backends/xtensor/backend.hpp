@@ -29,6 +29,7 @@
 #include "labelgraph/backend/row_blocks.hpp"
 #include "labelgraph/backend/stream_zero.hpp"
 #include "labelgraph/backends/xtensor/nll_tiles.hpp"
+#include "labelgraph/backends/xtensor/nll_vector_rows.hpp"
 #include "labelgraph/backends/xtensor/planned_rows.hpp"
 #include "labelgraph/backends/xtensor/row_kernels.hpp"
 #include "labelgraph/backends/xtensor/tile_kernels.hpp"
@@ -290,7 +291,9 @@ void block_log_softmax_backward_kernel(const xtensor& backend, const normalizati
 }
 
 /// Fused NLL forward + gradient (with C(u) lists over C(u) ∩ N(t) only:
-/// `detail::candidate_set_nll`); batch total by `detail::chunked_total`.
+/// `detail::candidate_set_nll`): one row per batch where every set fits one
+/// (`nll_rows_in_one_batch`), W rows per tile where `detail::nll_tiles_pay`
+/// (`nll_tile`), `fused_nll_row` otherwise; batch total by `detail::chunked_total`.
 template <class T>
 void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, const regularizer& reg,
                       const block_nll_tensors<T>& t) noexcept {
@@ -350,7 +353,17 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
   // Short sets of zeroed rows W rows at a time (labelgraph/backend/nll_tiles.hpp).
   const bool tiles = zero_blocks && regulariser == 0 && spec.mask.kind == mask_kind::none &&
                      detail::nll_tiles_pay<T>(tokens, sets.groups());
+  // Rows whose every set fits one batch: one row per batch, no tiles
+  // (nll_vector_rows.hpp), each row zeroed by batch stores.
+  const bool one_batch_rows = regulariser == 0 && spec.mask.kind == mask_kind::none && !t.grad_logits.empty() &&
+                              static_cast<const void*>(t.grad_logits.data()) != static_cast<const void*>(t.logits.data()) &&
+                              detail::nll_sets_fit_one_vector<T>(spec, tokens, xtensor_detail::batch_size<T>);
   backend.for_row_blocks(rows, tokens, [&](std::size_t first_row, std::size_t last_row) {
+    if (one_batch_rows) {
+      xtensor_detail::nll_rows_in_one_batch(t, first_row, last_row, [&](token_id target) { return sets.set_of(target); },
+                                            keep);
+      return;
+    }
     if (zero_blocks) detail::zero_block(t.grad_logits.row(first_row), (last_row - first_row) * tokens, streamed);
     detail::nll_tile_queue<T, xtensor_detail::batch_size<T>> tile_queue;
     const auto run_tile = [&] {

@@ -34,6 +34,9 @@
 namespace labelgraph::backends::xtensor_detail {
 
 /// exp(a) for a <= 0 (also −inf → 0 and NaN → NaN); 0 below ln 2^-126.
+/// The same method holds up to a = 88 (2^n is then still a normal float):
+/// the fused NLL's one-batch rows pass z − z_t clamped to 64
+/// (nll_vector_rows.hpp).
 template <class T>
 [[nodiscard, gnu::always_inline]] inline xsimd::batch<T> exp_nonpositive(const xsimd::batch<T>& a) noexcept {
   if constexpr (!std::is_same_v<T, float>) {

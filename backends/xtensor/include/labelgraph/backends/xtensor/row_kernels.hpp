@@ -442,6 +442,19 @@ template <class T, unsigned Distance = batch_size<T> / 2>
   }
 }
 
+/// The sum of x's lanes in every lane: log2 W butterfly steps, no trip
+/// through a scalar (a row's sum that scales its own batch).
+template <class T, unsigned Distance = batch_size<T> / 2>
+[[nodiscard, gnu::always_inline]] inline xsimd::batch<T> all_lanes_sum(const xsimd::batch<T>& x) noexcept {
+  if constexpr (Distance == 0) {
+    return x;
+  } else {
+    using lane_index = xsimd::batch<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>;
+    constexpr auto partner = xsimd::make_batch_constant<lane_index, butterfly_lane<Distance>>();
+    return all_lanes_sum<T, Distance / 2>(x + xsimd::swizzle(x, partner));
+  }
+}
+
 /// Fused NLL of one row over N = [b, e) ∩ M (formulas: backend/kernels.hpp):
 /// ε_target = weight of 1_t in the gradient, spread = mass spread uniformly
 /// over N, max_bonus = ε put on the argmax (MaxSup). Writes grad on [b, e)
