@@ -11,12 +11,6 @@
 /// butterflies; the target's logit is the shift (labelgraph/backend/nll_shift.hpp),
 /// so the row's chain has no max in it.
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push  // GCC bug 105593 in AVX-512 intrinsics, see row_kernels.hpp
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-
 #include <xsimd/xsimd.hpp>
 
 #include <algorithm>
@@ -120,7 +114,3 @@ void nll_rows_in_one_batch(const block_nll_tensors<T>& t, std::size_t first, std
 }
 
 }  // namespace labelgraph::backends::xtensor_detail
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
