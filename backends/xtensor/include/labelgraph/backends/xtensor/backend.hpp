@@ -19,10 +19,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <span>
 #include <string_view>
 
+#include "labelgraph/backend/arena_backend.hpp"
 #include "labelgraph/backend/candidate_nll.hpp"
 #include "labelgraph/backend/kernels.hpp"
 #include "labelgraph/backend/prefetch.hpp"
@@ -34,64 +34,34 @@
 #include "labelgraph/backends/xtensor/row_kernels.hpp"
 #include "labelgraph/backends/xtensor/tile_kernels.hpp"
 #include "labelgraph/ops/mask.hpp"
-#include "labelgraph/tensor/memory_space.hpp"
 #include "labelgraph/tensor/tensor_view.hpp"
 
 namespace labelgraph::backends {
 
-/// The xtensor + xsimd host backend, on a oneTBB arena. Copies share the
-/// arena; one object may be used from several threads at once.
-class xtensor {
+namespace xtensor_detail {
+/// The arena's per-thread scratch: none (`xtensor_detail::scratch` is thread-local).
+struct no_scratch {};
+}  // namespace xtensor_detail
+
+/// The xtensor + xsimd host backend, on a oneTBB arena. Memory, queue and
+/// threads: `arena_backend` (labelgraph/backend/arena_backend.hpp). Copies
+/// share the arena; one object may be used from several threads at once.
+class xtensor : public arena_backend<xtensor_detail::no_scratch> {
 public:
-  /// Host memory: xtensor adapts the user's arrays in place.
-  using memory_space = host_space;
-  /// Kernels run in this arena.
-  using queue_type = tbb::task_arena*;
   /// The backend's name in messages and benchmark labels.
   static constexpr std::string_view name = "xtensor";
 
   /// As many threads as oneTBB sees cores.
   xtensor() : xtensor(tbb::task_arena::automatic) {}
   /// Exactly `threads` threads (>= 1; `tbb::task_arena::automatic` = all cores).
-  explicit xtensor(int threads) : blocks_(threads) {}
-  /// The number of threads kernels use.
-  [[nodiscard]] int threads() const { return blocks_.threads(); }
-  /// The arena the kernels run in (shared by copies of this object).
-  [[nodiscard]] queue_type queue() const noexcept { return blocks_.arena(); }
-  /// Kernels return when done: nothing is ever queued.
-  void synchronize() const noexcept {}
-
-  /// `n` uninitialised elements of host memory, 64-byte aligned.
-  template <class T>
-  [[nodiscard]] T* allocate(std::size_t n) const {
-    return static_cast<T*>(memory_space::allocate(n * sizeof(T)));
-  }
-  /// Frees `n` elements obtained from `allocate<T>(n)`.
-  template <class T>
-  void deallocate(T* pointer, std::size_t n) const noexcept {
-    memory_space::deallocate(pointer, n * sizeof(T));
-  }
-  /// Host to host: a plain copy of `n` elements.
-  template <class T>
-  void copy_to_host(const T* from, T* host_to, std::size_t n) const {
-    if (n != 0) std::memmove(host_to, from, n * sizeof(T));
-  }
-  /// Host to host: a plain copy of `n` elements.
-  template <class T>
-  void copy_from_host(const T* host_from, T* to, std::size_t n) const {
-    if (n != 0) std::memmove(to, host_from, n * sizeof(T));
-  }
+  explicit xtensor(int threads) : arena_backend(threads) {}
 
   /// Runs `body(first_row, last_row)` over fixed blocks of [0, rows) in the arena.
   template <class Body>
   void for_row_blocks(std::size_t rows, std::size_t row_length, const Body& body) const {
-    blocks_.run(rows, row_length, [&](std::size_t first, std::size_t last, no_scratch&) { body(first, last); });
+    arena_backend::for_row_blocks(rows, row_length,
+                                  [&](std::size_t first, std::size_t last, xtensor_detail::no_scratch&) { body(first, last); });
   }
-
-private:
-  /// Scratch is thread-local (`xtensor_detail::scratch`): nothing per arena thread.
-  struct no_scratch {};
-  detail::row_block_arena<no_scratch> blocks_;
 };
 
 namespace xtensor_detail {
