@@ -31,6 +31,7 @@
 #include <limits>
 
 #include "labelgraph/backend/nll_shift.hpp"
+#include "labelgraph/backend/row_sets.hpp"
 #include "labelgraph/backends/cpu/simd.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -42,11 +43,7 @@
 namespace labelgraph::backends::cpu_detail {
 
 /// A group's token range [begin, end).
-struct token_range {
-  std::uint32_t begin;
-  std::uint32_t end;
-  [[nodiscard]] std::uint32_t size() const noexcept { return end - begin; }
-};
+using detail::token_range;
 
 template <class T>
 inline constexpr T minus_infinity = -std::numeric_limits<T>::infinity();

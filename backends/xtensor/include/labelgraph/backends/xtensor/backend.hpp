@@ -27,6 +27,7 @@
 #include "labelgraph/backend/kernels.hpp"
 #include "labelgraph/backend/prefetch.hpp"
 #include "labelgraph/backend/row_blocks.hpp"
+#include "labelgraph/backend/row_sets.hpp"
 #include "labelgraph/backend/stream_zero.hpp"
 #include "labelgraph/backends/xtensor/nll_tiles.hpp"
 #include "labelgraph/backends/xtensor/nll_vector_rows.hpp"
@@ -74,45 +75,16 @@ template <class T>
   return storage.data();
 }
 
-/// The normalisation sets and the mask of one call (see the cpu backend's
-/// `row_sets`): the layout's groups for `block`, the whole row otherwise.
-class row_sets {
+/// The normalisation sets and the mask of one call
+/// (labelgraph/backend/row_sets.hpp), C(u) spread into this thread's scratch.
+class row_sets : public detail::row_sets {
 public:
-  row_sets(const normalization_spec& spec, std::size_t row_length)
-      : spec_(spec), whole_row_{0, static_cast<std::uint32_t>(row_length)}, row_length_(row_length) {}
+  using detail::row_sets::row_sets;
 
-  [[nodiscard]] const std::uint32_t* offsets() const noexcept {
-    return spec_.per_group() ? spec_.layout.group_offsets : whole_row_.data();
-  }
-  [[nodiscard]] std::uint32_t groups() const noexcept { return spec_.per_group() ? spec_.layout.groups : 1u; }
-  [[nodiscard]] std::array<std::size_t, 2> set_of(token_id token) const noexcept {
-    if (!spec_.per_group()) return {0, row_length_};
-    const std::uint32_t g = spec_.layout.token_group[token];
-    return {spec_.layout.group_offsets[g], spec_.layout.group_offsets[g + 1]};
-  }
-  /// M of `row` as bytes, or nullptr when every token is allowed.
+  /// M of `row` as bytes (nullptr: every token allowed).
   [[nodiscard]] const std::uint8_t* allowed(std::size_t row) const {
-    switch (spec_.mask.kind) {
-      case mask_kind::none: return nullptr;
-      case mask_kind::dense: return spec_.mask.dense.row(row);
-      case mask_kind::candidates: {
-        std::uint8_t* bytes = scratch<std::uint8_t>(row_length_);
-        std::fill(bytes, bytes + row_length_, std::uint8_t{0});
-        const node_id u = spec_.mask.nodes(row);
-        const layout_view& layout = spec_.layout;
-        for (std::uint32_t i = layout.candidate_offsets[u]; i < layout.candidate_offsets[u + 1]; ++i) {
-          bytes[layout.candidate_tokens[i]] = 1;
-        }
-        return bytes;
-      }
-    }
-    return nullptr;
+    return detail::row_sets::allowed(row, [](std::size_t count) { return scratch<std::uint8_t>(count); });
   }
-
-private:
-  const normalization_spec& spec_;
-  std::array<std::uint32_t, 2> whole_row_;
-  std::size_t row_length_;
 };
 
 /// True when a call takes the tiled path (tile_kernels.hpp): block
