@@ -263,11 +263,11 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
       if (grad != nullptr && !zero_blocks) std::fill(grad, grad + tokens, T(0));
       return;
     }
-    const auto [first, last] = sets.set_of(target);
+    const detail::token_range set = sets.set_of(target);
+    const auto [first, last] = set;
     const T weight = t.weights.empty() ? T(1) : t.weights(r);
-    if (spec.mask.kind == mask_kind::candidates) {  // O(|C(u) ∩ N(t)|), see labelgraph/backend/candidate_nll.hpp
-      const auto run = detail::candidates_in(spec.layout, spec.mask.nodes(r), static_cast<std::uint32_t>(first),
-                                             static_cast<std::uint32_t>(last));
+    if (sets.candidate_lists()) {  // O(|C(u) ∩ N(t)|), see labelgraph/backend/candidate_nll.hpp
+      const auto run = sets.candidates_in(r, set);
       const auto row_nll = [&](const T* x, T* gradient, std::size_t length, std::uint32_t begin, std::uint32_t end,
                                token_id set_target) {
         return xtensor_detail::fused_nll_row(x, gradient, length, begin, end, set_target, weight, nullptr, regulariser,
