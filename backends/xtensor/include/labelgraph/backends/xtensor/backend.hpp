@@ -88,20 +88,24 @@ public:
 };
 
 /// True when a call takes the tiled path (tile_kernels.hpp): block
-/// normalisation without a mask over a layout with at least half of its
-/// tokens in small groups (< `detail::tile_large_group`). Measured on Zen 5,
-/// 1 thread, block softmax, against this backend's row plan
-/// (planned_rows.hpp): 5x faster on the pet layout, 1.6x on mix256 (all
-/// groups small), 1.4x on mix1k (half of the tokens in small groups); against
-/// its earlier row kernels, 2.6x slower on the WordNet-like layout (a fifth),
-/// whose runs of small groups between large ones are short. Since the plan's
-/// probabilities share the row's max as the shift (tenth round), tiles and
-/// plan are close for the softmax on mix256 (the plan 4-8% faster in the
-/// benchmark, tiles 1.1-1.3x faster on mix1k, eleventh round); the
-/// log-softmax in tiles stays 1.4-1.5x faster on both.
-[[nodiscard]] inline bool use_tiles(const normalization_spec& spec) noexcept {
+/// normalisation without a mask, over
+/// - a layout of groups of at most 8 tokens on average, either output (the
+///   cpu backend's rule): pet, 2.6-2.7x faster than the row plan
+///   (planned_rows.hpp) for the softmax, 4.5x for the log-softmax;
+/// - for the log-softmax (`log_output`), also a layout with at least half of
+///   its tokens in small groups (< `detail::tile_large_group`), whose windows
+///   in the plan wait on a log each: mix1k and mix256, 1.5x faster.
+/// The softmax of those two takes the plan, which shares the row's max as
+/// the shift (tenth round): 1.2-1.25x faster than tiles on mix256; on mix1k
+/// 1.0-1.02x slower on 1 thread and 1.1-1.2x on 2 (docs/performance.md,
+/// fourteenth round), which the simpler rule accepts. The WordNet-like
+/// layout (a fifth of its tokens in small groups) takes the plan: tiles
+/// 3.2x slower.
+[[nodiscard]] inline bool use_tiles(const normalization_spec& spec, bool log_output) noexcept {
   if (!spec.per_group() || spec.mask.kind != mask_kind::none) return false;
-  return 2 * detail::tokens_in_small_groups(spec.layout.group_offsets, spec.layout.groups) >= spec.layout.tokens;
+  const layout_view& layout = spec.layout;
+  if (layout.groups != 0 && layout.tokens <= 8u * layout.groups) return true;
+  return log_output && 2 * detail::tokens_in_small_groups(layout.group_offsets, layout.groups) >= layout.tokens;
 }
 
 /// The tiled block softmax (`log_output`: log-softmax) of every row.
@@ -145,13 +149,13 @@ void planned_kernel(const xtensor& backend, const normalization_spec& spec, tens
 }  // namespace xtensor_detail
 
 /// Block softmax of every row: tiles for layouts of tiny groups
-/// (`xtensor_detail::block_softmax_tiled`), the row plan for other unmasked
+/// (`xtensor_detail::block_softmax_tiled`, where `use_tiles`), the row plan for other unmasked
 /// rows (`xtensor_detail::block_softmax_row_planned`), and
 /// `xtensor_detail::block_softmax_row` for masked ones.
 template <class T>
 void block_softmax_kernel(const xtensor& backend, const normalization_spec& spec, tensor_view<const T, 2> logits,
                           tensor_view<T, 2> probabilities) noexcept {
-  if (xtensor_detail::use_tiles(spec)) {
+  if (xtensor_detail::use_tiles(spec, false)) {
     xtensor_detail::tiled_kernel(backend, spec, logits, probabilities, false);
     return;
   }
@@ -172,7 +176,7 @@ void block_softmax_kernel(const xtensor& backend, const normalization_spec& spec
 template <class T>
 void block_log_softmax_kernel(const xtensor& backend, const normalization_spec& spec, tensor_view<const T, 2> logits,
                               tensor_view<T, 2> log_probabilities) noexcept {
-  if (xtensor_detail::use_tiles(spec)) {
+  if (xtensor_detail::use_tiles(spec, true)) {
     xtensor_detail::tiled_kernel(backend, spec, logits, log_probabilities, true);
     return;
   }
