@@ -172,28 +172,22 @@ TEMPLATE_LIST_TEST_CASE("every softmax-family kernel matches the reference on th
   REQUIRE(pets.token_count() == 34);
   REQUIRE(std::vector<std::uint32_t>(pets.group_offsets().begin(), pets.group_offsets().end()) ==
           std::vector<std::uint32_t>{0, 2, 5, 8, 11, 13, 25, 33, 34});
-  for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
-    for_float_and_double([&]<class T>(std::type_identity<T>) {
-      INFO((sizeof(T) == 4 ? "float" : "double"));
-      compare_everything<TestType, T>(backend, pets.view(), 37, 11);
-    });
+  for_each_instance_and_type<TestType>([&]<class T>(const TestType& backend, std::type_identity<T>) {
+    compare_everything<TestType, T>(backend, pets.view(), 37, 11);
   });
 }
 
 TEMPLATE_LIST_TEST_CASE("every softmax-family kernel matches the reference on random layouts", "[backends][reference]",
                         backends_under_test) {
-  for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
-    for_float_and_double([&]<class T>(std::type_identity<T>) {
-      INFO((sizeof(T) == 4 ? "float" : "double"));
-      std::mt19937_64 rng(2024);
-      // Small groups, medium groups, and large groups (full SIMD vectors plus tails).
-      const synthetic_layout small = synthetic_layout::random(rng, 12, 6, 9);
-      const synthetic_layout medium = synthetic_layout::random(rng, 9, 40, 7);
-      const synthetic_layout large = synthetic_layout::random(rng, 6, 140, 5);
-      compare_everything<TestType, T>(backend, small.view(), 29, 1);
-      compare_everything<TestType, T>(backend, medium.view(), 23, 2);
-      compare_everything<TestType, T>(backend, large.view(), 17, 3);
-    });
+  for_each_instance_and_type<TestType>([&]<class T>(const TestType& backend, std::type_identity<T>) {
+    std::mt19937_64 rng(2024);
+    // Small groups, medium groups, and large groups (full SIMD vectors plus tails).
+    const synthetic_layout small = synthetic_layout::random(rng, 12, 6, 9);
+    const synthetic_layout medium = synthetic_layout::random(rng, 9, 40, 7);
+    const synthetic_layout large = synthetic_layout::random(rng, 6, 140, 5);
+    compare_everything<TestType, T>(backend, small.view(), 29, 1);
+    compare_everything<TestType, T>(backend, medium.view(), 23, 2);
+    compare_everything<TestType, T>(backend, large.view(), 17, 3);
   });
 }
 
@@ -224,11 +218,8 @@ TEMPLATE_LIST_TEST_CASE("every softmax-family kernel matches the reference on a 
     for (token_id t = 0; t < tokens; t += 2) every_other.push_back(t);
     for (token_id t = tokens > 180 ? tokens - 180 : tokens / 2; t < tokens; ++t) last_groups.push_back(t);
     const synthetic_layout layout(layout_sizes, {every_other, last_groups, {3, 4, 5}});
-    for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
-      for_float_and_double([&]<class T>(std::type_identity<T>) {
-        INFO((sizeof(T) == 4 ? "float" : "double"));
-        compare_everything<TestType, T>(backend, layout.view(), 13, 4);
-      });
+    for_each_instance_and_type<TestType>([&]<class T>(const TestType& backend, std::type_identity<T>) {
+      compare_everything<TestType, T>(backend, layout.view(), 13, 4);
     });
   }
 }
@@ -248,20 +239,17 @@ TEMPLATE_LIST_TEST_CASE("block softmax keeps its accuracy when groups sit far be
   const synthetic_layout layout(sizes, {});
   const layout_view view = layout.view();
   const std::size_t rows = 48;
-  for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
-    for_float_and_double([&]<class T>(std::type_identity<T>) {
-      INFO((sizeof(T) == 4 ? "float" : "double"));
-      std::mt19937_64 rng(2106);
-      host_matrix<T> logits = random_logits<T>(rng, rows, tokens, logit_scale);
-      for (std::size_t r = 0; r < rows; ++r) {
-        if (r % 3 != 2) logits(r, (r * 37) % tokens) = static_cast<T>(r % 3 == 0 ? 22 : 30);
-      }
-      const backends::reference oracle;
-      host_matrix<T> expected(rows, tokens), actual(rows, tokens);
-      block_softmax(oracle, view, logits.view(), expected.view(), normalization::block, row_mask{});
-      block_softmax(backend, view, logits.view(), actual.view(), normalization::block, row_mask{});
-      require_close(actual.view(), expected.view(), relative_tolerance<T>, 1e-3, "block_softmax");
-    });
+  for_each_instance_and_type<TestType>([&]<class T>(const TestType& backend, std::type_identity<T>) {
+    std::mt19937_64 rng(2106);
+    host_matrix<T> logits = random_logits<T>(rng, rows, tokens, logit_scale);
+    for (std::size_t r = 0; r < rows; ++r) {
+      if (r % 3 != 2) logits(r, (r * 37) % tokens) = static_cast<T>(r % 3 == 0 ? 22 : 30);
+    }
+    const backends::reference oracle;
+    host_matrix<T> expected(rows, tokens), actual(rows, tokens);
+    block_softmax(oracle, view, logits.view(), expected.view(), normalization::block, row_mask{});
+    block_softmax(backend, view, logits.view(), actual.view(), normalization::block, row_mask{});
+    require_close(actual.view(), expected.view(), relative_tolerance<T>, 1e-3, "block_softmax");
   });
 }
 
@@ -307,41 +295,38 @@ TEMPLATE_LIST_TEST_CASE("the fused NLL of rows whose every set fits a few vector
     const layout_view view = layout.view();
     INFO(to_string(norm) << ", " << view.tokens << " tokens");
     const std::size_t rows = 150;
-    for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
-      for_float_and_double([&]<class T>(std::type_identity<T>) {
-        INFO((sizeof(T) == 4 ? "float" : "double"));
-        std::mt19937_64 rng(8086);
-        problem<T> p = unmasked_problem<T>(rng, view, rows);
-        for (std::size_t r = 0; r < rows; ++r) {
-          p.targets.push_back(static_cast<token_id>(rng() % view.tokens));
-          p.weights.push_back(static_cast<T>(0.5 + static_cast<double>(r % 3) * 0.25));
-        }
-        const auto set_of = [&](std::size_t r) {
-          if (norm == normalization::full) return std::pair{0u, view.tokens};
-          const std::uint32_t g = view.token_group[p.targets[r]];
-          return std::pair{view.group_offsets[g], view.group_offsets[g + 1]};
-        };
-        const T nan = std::numeric_limits<T>::quiet_NaN();
-        const T infinity = std::numeric_limits<T>::infinity();
-        for (auto [from, to] = set_of(3); from < to; ++from) p.logits(3, from) = -infinity;  // no mass
-        p.logits(7, set_of(7).first) = nan;                                                  // NaN among finite logits
-        for (auto [from, to] = set_of(11); from < to; ++from) p.logits(11, from) = -infinity;
-        p.logits(11, set_of(11).second - 1) = nan;                                           // NaN as the only mass
-        p.logits(13, set_of(13).first) = infinity;                                           // +inf
-        p.logits(17, set_of(17).first) = T(1e30);
-        p.logits(17, set_of(17).second - 1) = T(-1e30);
-        p.weights[19] = T(0);
-        p.targets[23] = p.targets[24] = no_token;
-        p.targets[29] = view.tokens - 1;             // the row's last token (the last group's vector starts before it)
-        p.targets[31] = set_of(31).first;            // a set's first token
-        for (const auto& [r, gap] : {std::pair{37, 40.0}, std::pair{41, 50.0}, std::pair{43, 100.0}, std::pair{47, inf}}) {
-          p.targets[r] = 0;  // token 0's set holds 2 tokens or more
-          p.logits(r, 0) = static_cast<T>(-gap / 2);
-          p.logits(r, 1) = static_cast<T>(std::isinf(gap) ? 1.0 : gap / 2);
-        }
-        compare_nll(backend, p, norm, regularizer{}, true);
-        compare_nll(backend, p, norm, regularizer{}, false);
-      });
+    for_each_instance_and_type<TestType>([&]<class T>(const TestType& backend, std::type_identity<T>) {
+      std::mt19937_64 rng(8086);
+      problem<T> p = unmasked_problem<T>(rng, view, rows);
+      for (std::size_t r = 0; r < rows; ++r) {
+        p.targets.push_back(static_cast<token_id>(rng() % view.tokens));
+        p.weights.push_back(static_cast<T>(0.5 + static_cast<double>(r % 3) * 0.25));
+      }
+      const auto set_of = [&](std::size_t r) {
+        if (norm == normalization::full) return std::pair{0u, view.tokens};
+        const std::uint32_t g = view.token_group[p.targets[r]];
+        return std::pair{view.group_offsets[g], view.group_offsets[g + 1]};
+      };
+      const T nan = std::numeric_limits<T>::quiet_NaN();
+      const T infinity = std::numeric_limits<T>::infinity();
+      for (auto [from, to] = set_of(3); from < to; ++from) p.logits(3, from) = -infinity;  // no mass
+      p.logits(7, set_of(7).first) = nan;                                                  // NaN among finite logits
+      for (auto [from, to] = set_of(11); from < to; ++from) p.logits(11, from) = -infinity;
+      p.logits(11, set_of(11).second - 1) = nan;                                           // NaN as the only mass
+      p.logits(13, set_of(13).first) = infinity;                                           // +inf
+      p.logits(17, set_of(17).first) = T(1e30);
+      p.logits(17, set_of(17).second - 1) = T(-1e30);
+      p.weights[19] = T(0);
+      p.targets[23] = p.targets[24] = no_token;
+      p.targets[29] = view.tokens - 1;             // the row's last token (the last group's vector starts before it)
+      p.targets[31] = set_of(31).first;            // a set's first token
+      for (const auto& [r, gap] : {std::pair{37, 40.0}, std::pair{41, 50.0}, std::pair{43, 100.0}, std::pair{47, inf}}) {
+        p.targets[r] = 0;  // token 0's set holds 2 tokens or more
+        p.logits(r, 0) = static_cast<T>(-gap / 2);
+        p.logits(r, 1) = static_cast<T>(std::isinf(gap) ? 1.0 : gap / 2);
+      }
+      compare_nll(backend, p, norm, regularizer{}, true);
+      compare_nll(backend, p, norm, regularizer{}, false);
     });
   }
 }
@@ -364,61 +349,58 @@ TEMPLATE_LIST_TEST_CASE("the fused NLL on a layout of small groups matches the r
   REQUIRE(view.tokens == 256);
   REQUIRE(view.tokens <= 8 * view.groups);
   const std::size_t rows = 230;
-  for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
-    for_float_and_double([&]<class T>(std::type_identity<T>) {
-      INFO((sizeof(T) == 4 ? "float" : "double"));
-      std::mt19937_64 rng(5150);
-      problem<T> p = unmasked_problem<T>(rng, view, rows);
-      for (std::size_t r = 0; r < rows; ++r) {
-        // Every third row targets the last group (its packets pass the row's end).
-        p.targets.push_back(r % 3 == 0 ? static_cast<token_id>(view.tokens - 1 - r % 13)
-                                       : static_cast<token_id>(rng() % view.tokens));
-        p.weights.push_back(static_cast<T>(0.5 + static_cast<double>(r % 4) * 0.5));
-      }
-      const auto set_of = [&](std::size_t r) {
-        const std::uint32_t g = view.token_group[p.targets[r]];
-        return std::pair{view.group_offsets[g], view.group_offsets[g + 1]};
-      };
-      for (auto [from, to] = set_of(5); from < to; ++from) p.logits(5, from) = -std::numeric_limits<T>::infinity();
-      std::uint32_t group_of_33 = 0;
-      while (view.group_offsets[group_of_33 + 1] - view.group_offsets[group_of_33] != 33) ++group_of_33;
-      p.targets[17] = view.group_offsets[group_of_33] + 5;
-      p.logits(17, view.group_offsets[group_of_33] + 20) = std::numeric_limits<T>::quiet_NaN();
-      p.weights[23] = T(0);
-      p.targets[40] = p.targets[41] = no_token;
-      compare_nll(backend, p, normalization::block, regularizer{}, true);
-      compare_nll(backend, p, normalization::block, regularizer{}, false);
+  for_each_instance_and_type<TestType>([&]<class T>(const TestType& backend, std::type_identity<T>) {
+    std::mt19937_64 rng(5150);
+    problem<T> p = unmasked_problem<T>(rng, view, rows);
+    for (std::size_t r = 0; r < rows; ++r) {
+      // Every third row targets the last group (its packets pass the row's end).
+      p.targets.push_back(r % 3 == 0 ? static_cast<token_id>(view.tokens - 1 - r % 13)
+                                     : static_cast<token_id>(rng() % view.tokens));
+      p.weights.push_back(static_cast<T>(0.5 + static_cast<double>(r % 4) * 0.5));
+    }
+    const auto set_of = [&](std::size_t r) {
+      const std::uint32_t g = view.token_group[p.targets[r]];
+      return std::pair{view.group_offsets[g], view.group_offsets[g + 1]};
+    };
+    for (auto [from, to] = set_of(5); from < to; ++from) p.logits(5, from) = -std::numeric_limits<T>::infinity();
+    std::uint32_t group_of_33 = 0;
+    while (view.group_offsets[group_of_33 + 1] - view.group_offsets[group_of_33] != 33) ++group_of_33;
+    p.targets[17] = view.group_offsets[group_of_33] + 5;
+    p.logits(17, view.group_offsets[group_of_33] + 20) = std::numeric_limits<T>::quiet_NaN();
+    p.weights[23] = T(0);
+    p.targets[40] = p.targets[41] = no_token;
+    compare_nll(backend, p, normalization::block, regularizer{}, true);
+    compare_nll(backend, p, normalization::block, regularizer{}, false);
 
-      // The rows in reverse order share tiles with other rows: each row's
-      // loss, lse and gradient must not change by a bit.
-      const auto run = [&](const problem<T>& q, std::vector<T>& loss, std::vector<T>& lse, host_matrix<T>& grad) {
-        loss.assign(rows, T(-7));
-        lse.assign(rows, T(-7));
-        grad = host_matrix<T>(rows, view.tokens, 0, T(-7));
-        block_nll_tensors<T> io{q.logits.view(), host_view(q.targets), host_view(q.weights), host_view(loss),
-                                grad.view(),     host_view(lse),       {}};
-        block_nll(backend, view, normalization::block, q.mask.mask, io, regularizer{});
-      };
-      problem<T> reversed = p;
-      for (std::size_t r = 0; r < rows; ++r) {
-        const std::size_t from = rows - 1 - r;
-        reversed.targets[r] = p.targets[from];
-        reversed.weights[r] = p.weights[from];
-        for (std::uint32_t v = 0; v < view.tokens; ++v) reversed.logits(r, v) = p.logits(from, v);
-      }
-      std::vector<T> loss, lse, reversed_loss, reversed_lse;
-      host_matrix<T> grad, reversed_grad;
-      run(p, loss, lse, grad);
-      run(reversed, reversed_loss, reversed_lse, reversed_grad);
-      const auto same = [](T a, T b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
-      std::size_t differing = 0;
-      for (std::size_t r = 0; r < rows; ++r) {
-        const std::size_t from = rows - 1 - r;
-        bool row_same = same(reversed_loss[r], loss[from]) && same(reversed_lse[r], lse[from]);
-        for (std::uint32_t v = 0; v < view.tokens; ++v) row_same = row_same && same(reversed_grad(r, v), grad(from, v));
-        if (!row_same) ++differing;
-      }
-      CHECK(differing == 0);
-    });
+    // The rows in reverse order share tiles with other rows: each row's
+    // loss, lse and gradient must not change by a bit.
+    const auto run = [&](const problem<T>& q, std::vector<T>& loss, std::vector<T>& lse, host_matrix<T>& grad) {
+      loss.assign(rows, T(-7));
+      lse.assign(rows, T(-7));
+      grad = host_matrix<T>(rows, view.tokens, 0, T(-7));
+      block_nll_tensors<T> io{q.logits.view(), host_view(q.targets), host_view(q.weights), host_view(loss),
+                              grad.view(),     host_view(lse),       {}};
+      block_nll(backend, view, normalization::block, q.mask.mask, io, regularizer{});
+    };
+    problem<T> reversed = p;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::size_t from = rows - 1 - r;
+      reversed.targets[r] = p.targets[from];
+      reversed.weights[r] = p.weights[from];
+      for (std::uint32_t v = 0; v < view.tokens; ++v) reversed.logits(r, v) = p.logits(from, v);
+    }
+    std::vector<T> loss, lse, reversed_loss, reversed_lse;
+    host_matrix<T> grad, reversed_grad;
+    run(p, loss, lse, grad);
+    run(reversed, reversed_loss, reversed_lse, reversed_grad);
+    const auto same = [](T a, T b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
+    std::size_t differing = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::size_t from = rows - 1 - r;
+      bool row_same = same(reversed_loss[r], loss[from]) && same(reversed_lse[r], lse[from]);
+      for (std::uint32_t v = 0; v < view.tokens; ++v) row_same = row_same && same(reversed_grad(r, v), grad(from, v));
+      if (!row_same) ++differing;
+    }
+    CHECK(differing == 0);
   });
 }

@@ -66,36 +66,33 @@ TEMPLATE_LIST_TEST_CASE("segmented reductions match brute force, empty segments 
   for (auto& x : source) x = value(rng);
   const std::size_t segments = lengths.size();
 
-  for_each_instance<TestType>([&](const TestType& backend, const std::string&) {
-    for_float_and_double([&]<class T>(std::type_identity<T>) {
-      INFO((sizeof(T) == 4 ? "float" : "double"));
-      std::vector<T> values(source.begin(), source.end());
-      for (reduction kind : {reduction::sum, reduction::mean, reduction::logsumexp, reduction::max, reduction::min,
-                             reduction::argmin}) {
-        INFO(to_string(kind));
-        std::vector<T> out(segments, T(-3));
-        std::vector<std::uint32_t> index(segments, 12345);
+  for_each_instance_and_type<TestType>([&]<class T>(const TestType& backend, std::type_identity<T>) {
+    std::vector<T> values(source.begin(), source.end());
+    for (reduction kind : {reduction::sum, reduction::mean, reduction::logsumexp, reduction::max, reduction::min,
+                           reduction::argmin}) {
+      INFO(to_string(kind));
+      std::vector<T> out(segments, T(-3));
+      std::vector<std::uint32_t> index(segments, 12345);
+      if (kind == reduction::argmin) {
+        segmented_reduce(backend, kind, host_view(std::as_const(values)), host_view(std::as_const(offsets)),
+                         host_view(out), host_view(index));
+      } else {
+        segmented_reduce(backend, kind, host_view(std::as_const(values)), host_view(std::as_const(offsets)),
+                         host_view(out));
+      }
+      for (std::size_t s = 0; s < segments; ++s) {
+        INFO("segment " << s << " of length " << lengths[s]);
+        const std::vector<double> segment(values.begin() + offsets[s], values.begin() + offsets[s + 1]);
+        const double expected = brute_force(kind, segment);
         if (kind == reduction::argmin) {
-          segmented_reduce(backend, kind, host_view(std::as_const(values)), host_view(std::as_const(offsets)),
-                           host_view(out), host_view(index));
+          CHECK(static_cast<double>(index[s]) == expected);
+          CHECK(static_cast<double>(out[s]) == brute_force(reduction::min, segment));
         } else {
-          segmented_reduce(backend, kind, host_view(std::as_const(values)), host_view(std::as_const(offsets)),
-                           host_view(out));
-        }
-        for (std::size_t s = 0; s < segments; ++s) {
-          INFO("segment " << s << " of length " << lengths[s]);
-          const std::vector<double> segment(values.begin() + offsets[s], values.begin() + offsets[s + 1]);
-          const double expected = brute_force(kind, segment);
-          if (kind == reduction::argmin) {
-            CHECK(static_cast<double>(index[s]) == expected);
-            CHECK(static_cast<double>(out[s]) == brute_force(reduction::min, segment));
-          } else {
-            // Sums of up to 130 values of magnitude 20: relative to that scale.
-            CHECK(close(static_cast<double>(out[s]), expected, relative_tolerance<T>, 20.0 * static_cast<double>(1 + segment.size())));
-          }
+          // Sums of up to 130 values of magnitude 20: relative to that scale.
+          CHECK(close(static_cast<double>(out[s]), expected, relative_tolerance<T>, 20.0 * static_cast<double>(1 + segment.size())));
         }
       }
-    });
+    }
   });
 }
 

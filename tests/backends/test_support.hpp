@@ -231,6 +231,19 @@ void for_each_instance(Body&& body) {
   }
 }
 
+/// `body(backend, std::type_identity<T>{})` for every instance of backend B
+/// (`for_each_instance`) and T = float, then double, with both in the
+/// failure messages.
+template <class B, class Body>
+void for_each_instance_and_type(Body&& body) {
+  for_each_instance<B>([&](const B& backend, const std::string&) {
+    for_float_and_double([&]<class T>(std::type_identity<T> type) {
+      INFO((sizeof(T) == 4 ? "float" : "double"));
+      body(backend, type);
+    });
+  });
+}
+
 /// The three mask shapes a test may run with.
 enum class mask_case { none, dense, candidates };
 
