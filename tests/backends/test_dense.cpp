@@ -12,6 +12,23 @@
 using namespace labelgraph;
 using namespace labelgraph::testing;
 
+namespace {
+
+/// Entry (i, j) of 0.5·op(A)·op(B) + 2·C, summed in double over the inner
+/// dimension k: what both GEMM tests expect.
+template <class T>
+double expected_gemm_entry(const host_matrix<T>& a, const host_matrix<T>& b, const host_matrix<T>& c, transpose ta,
+                           transpose tb, std::size_t i, std::size_t j, std::size_t k) {
+  double sum = 0.0;
+  for (std::size_t l = 0; l < k; ++l) {
+    sum += static_cast<double>(ta == transpose::no ? a(i, l) : a(l, i)) *
+           static_cast<double>(tb == transpose::no ? b(l, j) : b(j, l));
+  }
+  return 0.5 * sum + 2 * static_cast<double>(c(i, j));
+}
+
+}  // namespace
+
 TEMPLATE_LIST_TEST_CASE("GEMM with every transpose combination", "[backends][dense]", backends_under_test) {
   if constexpr (dense_backend<TestType>) {
     std::mt19937_64 rng(4);
@@ -27,12 +44,7 @@ TEMPLATE_LIST_TEST_CASE("GEMM with every transpose combination", "[backends][den
           gemm(backend, ta, tb, T(0.5), a.view(), b.view(), T(2), c.view());
           for (std::size_t i = 0; i < m; ++i) {
             for (std::size_t j = 0; j < n; ++j) {
-              double sum = 0.0;
-              for (std::size_t l = 0; l < k; ++l) {
-                sum += static_cast<double>(ta == transpose::no ? a(i, l) : a(l, i)) *
-                       static_cast<double>(tb == transpose::no ? b(l, j) : b(j, l));
-              }
-              const double expected = 0.5 * sum + 2 * static_cast<double>(c_before(i, j));
+              const double expected = expected_gemm_entry(a, b, c_before, ta, tb, i, j, k);
               REQUIRE(close(static_cast<double>(c(i, j)), expected, relative_tolerance<T> * 10, k));
             }
           }
@@ -71,12 +83,7 @@ TEMPLATE_LIST_TEST_CASE("large GEMMs (the block grid) match brute force and the 
           gemm(backend, ta, tb, T(0.5), a.view(), b.view(), T(2), c.view());
           for (std::size_t i = 0; i < m; i += 7) {
             for (std::size_t j = i % 11; j < n; j += 11) {
-              double sum = 0.0;
-              for (std::size_t l = 0; l < k; ++l) {
-                sum += static_cast<double>(ta == transpose::no ? a(i, l) : a(l, i)) *
-                       static_cast<double>(tb == transpose::no ? b(l, j) : b(j, l));
-              }
-              const double expected = 0.5 * sum + 2 * static_cast<double>(c_before(i, j));
+              const double expected = expected_gemm_entry(a, b, c_before, ta, tb, i, j, k);
               REQUIRE(close(static_cast<double>(c(i, j)), expected, relative_tolerance<T> * 10, k));
             }
           }
