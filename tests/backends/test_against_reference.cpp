@@ -279,8 +279,9 @@ TEMPLATE_LIST_TEST_CASE("the fused NLL of rows whose every set fits a few vector
   // (labelgraph/backend/nll_shift.hpp), by its max otherwise. Groups of 1-16
   // tokens in rows of 70 (the last, 13 tokens, ends the row); the whole row
   // as one set of 16 with the `full` normalization; groups of 3-64 tokens in
-  // rows of 193; groups of 1-2 tokens in rows of 17 and of 1-8 in rows of
-  // 37, which fit one batch of every build's width (2-16 lanes).
+  // rows of 193; groups of 1-2 tokens in rows of 17, which fit one batch of
+  // every build's width (2-16 lanes), and of 1-8 in rows of 37 (8 lanes and
+  // more).
   // Special rows: a set all -inf, a NaN among finite logits, a NaN as a
   // set's only mass, +inf, +-1e30, weight 0, ignored rows, targets at
   // either end of their sets, a target's logit 40, 50 and 100 below
