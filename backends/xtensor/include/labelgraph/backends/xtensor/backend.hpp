@@ -306,8 +306,7 @@ void block_nll_kernel(const xtensor& backend, const normalization_spec& spec, co
                               detail::nll_sets_fit_one_vector<T>(spec, tokens, xtensor_detail::batch_size<T>);
   backend.for_row_blocks(rows, tokens, [&](std::size_t first_row, std::size_t last_row) {
     if (one_batch_rows) {
-      xtensor_detail::nll_rows_in_one_batch(t, first_row, last_row, [&](token_id target) { return sets.set_of(target); },
-                                            keep);
+      xtensor_detail::nll_rows_in_one_batch(t, first_row, last_row, sets, keep);
       return;
     }
     if (zero_blocks) detail::zero_block(t.grad_logits.row(first_row), (last_row - first_row) * tokens, streamed);

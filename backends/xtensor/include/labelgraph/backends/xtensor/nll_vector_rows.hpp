@@ -20,6 +20,7 @@
 
 #include "labelgraph/backend/kernels.hpp"
 #include "labelgraph/backend/nll_shift.hpp"
+#include "labelgraph/backend/row_sets.hpp"
 #include "labelgraph/backends/xtensor/exp.hpp"
 #include "labelgraph/backends/xtensor/row_kernels.hpp"
 
@@ -51,11 +52,11 @@ inline void zero_row_by_batches(T* row, std::uint32_t tokens) noexcept {
 /// exp, so a clamped lane, like an overflow or a NaN, leaves s past
 /// `detail::target_shift_sums`: such a row is done again after its W rows by
 /// `block_nll_row_in_batches` (the max as the shift, and its rules for −inf,
-/// NaN and sets without mass). `set_of(target)` gives N(t) as a pair;
+/// NaN and sets without mass). `sets.set_of(target)` gives N(t);
 /// `keep(row, {loss, lse})`.
-template <class T, class SetOf, class Keep>
-void nll_rows_in_one_batch(const block_nll_tensors<T>& t, std::size_t first, std::size_t last, SetOf&& set_of,
-                           Keep&& keep) noexcept {
+template <class T, class Keep>
+void nll_rows_in_one_batch(const block_nll_tensors<T>& t, std::size_t first, std::size_t last,
+                           const detail::row_sets& sets, Keep&& keep) noexcept {
   using B = xsimd::batch<T>;
   constexpr std::size_t W = B::size;
   const std::size_t tokens = t.logits.extent(1);
@@ -77,7 +78,7 @@ void nll_rows_in_one_batch(const block_nll_tensors<T>& t, std::size_t first, std
       zero_row_by_batches(grad, row_length);
       const token_id target = t.targets(r);
       if (target == no_token) continue;
-      const auto [begin, end] = set_of(target);
+      const auto [begin, end] = sets.set_of(target);
       const std::size_t start = std::min<std::size_t>(begin, tokens - W);  // the batch that holds N, inside the row
       const T* const z = t.logits.row(r);
       const T w = t.weights.empty() ? T(1) : t.weights(r);
@@ -104,7 +105,7 @@ void nll_rows_in_one_batch(const block_nll_tensors<T>& t, std::size_t first, std
         continue;
       }
       const token_id target = t.targets(r);
-      const auto [begin, end] = set_of(target);
+      const auto [begin, end] = sets.set_of(target);
       T* const grad = t.grad_logits.row(r);
       zero_row_by_batches(grad, row_length);
       keep(r, block_nll_row_in_batches(t.logits.row(r), grad, tokens, begin, end, target, row_weight[i], 0, T(0),
