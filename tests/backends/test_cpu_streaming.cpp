@@ -2,8 +2,8 @@
 /// The non-temporal zero fill of the fused NLL's gradient
 /// (labelgraph/backend/stream_zero.hpp): `detail::zero_block` at every
 /// alignment, and the cpu and xtensor kernels on a gradient larger than
-/// `streaming_gradient_bytes` (the only size at which they stream) against
-/// the reference backend.
+/// `streaming_gradient_bytes` (the only size at which they stream, or zero
+/// short rows one by one) against the reference backend.
 
 #include <catch2/catch.hpp>
 
@@ -46,22 +46,17 @@ void check_zero_block_everywhere() {
   }
 }
 
-}  // namespace
-
-TEST_CASE("zero_block zeroes exactly its range at every alignment, streamed or not", "[cpu][streaming]") {
-  check_zero_block_everywhere<float>();
-  check_zero_block_everywhere<double>();
-}
-
-TEST_CASE("cpu, xtensor: the fused NLL of a gradient larger than the cache (streamed zeros) matches the reference",
-          "[cpu][xtensor][streaming]") {
-  // 2048 rows of 4101 tokens: 33.6 MB of float gradient (>= streaming_gradient_bytes), and
-  // rows that start at every alignment. Groups of 1..23 tokens, EOP last.
-  constexpr std::size_t rows = 2048;
+/// The fused NLL of `batch_rows` rows whose group sizes cycle through
+/// `sizes` (EOP last, `tokens` in all) on the cpu and xtensor backends
+/// against the reference: a float gradient of at least
+/// `streaming_gradient_bytes`, whose rows start at every alignment when
+/// `tokens` is odd.
+void check_large_gradient(std::size_t batch_rows, std::uint32_t tokens, const std::vector<std::uint32_t>& sizes) {
   std::vector<std::uint32_t> offsets{0};
-  for (std::uint32_t size = 1; offsets.back() < 4100; size = size % 23 + 1) offsets.push_back(std::min(4100u, offsets.back() + size));
-  offsets.push_back(4101);
-  const auto tokens = offsets.back();
+  for (std::size_t i = 0; offsets.back() < tokens - 1; ++i) {
+    offsets.push_back(std::min(tokens - 1, offsets.back() + sizes[i % sizes.size()]));
+  }
+  offsets.push_back(tokens);
   std::vector<std::uint32_t> token_group;
   for (std::uint32_t g = 0; g + 1 < offsets.size(); ++g) token_group.insert(token_group.end(), offsets[g + 1] - offsets[g], g);
   lg::layout_view layout;
@@ -70,46 +65,46 @@ TEST_CASE("cpu, xtensor: the fused NLL of a gradient larger than the cache (stre
   layout.eop = tokens - 1;
   layout.group_offsets = offsets.data();
   layout.token_group = token_group.data();
-  REQUIRE(rows * tokens * sizeof(float) >= lg::detail::streaming_gradient_bytes);
+  REQUIRE(batch_rows * tokens * sizeof(float) >= lg::detail::streaming_gradient_bytes);
 
   std::mt19937_64 rng(5);
   std::normal_distribution<float> normal(0.0f, 3.0f);
-  std::vector<float> logits(rows * tokens);
+  std::vector<float> logits(batch_rows * tokens);
   for (float& x : logits) x = normal(rng);
-  std::vector<lg::token_id> targets(rows);
-  for (std::size_t r = 0; r < rows; ++r) targets[r] = r % 97 == 5 ? lg::no_token : static_cast<lg::token_id>((r * 2654435761ULL) % tokens);
+  std::vector<lg::token_id> targets(batch_rows);
+  for (std::size_t r = 0; r < batch_rows; ++r) targets[r] = r % 97 == 5 ? lg::no_token : static_cast<lg::token_id>((r * 2654435761ULL) % tokens);
 
   struct outputs {
     std::vector<float> loss;
     std::vector<float> grad;
     std::vector<float> lse;
-    explicit outputs(std::size_t size)
-        : loss(rows), grad(size, std::numeric_limits<float>::quiet_NaN()), lse(rows) {}  // NaN: every element must be written
+    outputs(std::size_t row_count, std::size_t size)
+        : loss(row_count), grad(size, std::numeric_limits<float>::quiet_NaN()), lse(row_count) {}  // NaN: every element must be written
   };
   const auto run = [&](const auto& backend, outputs& out) {
     lg::block_nll_tensors<float> t;
-    t.logits = lg::tensor_view<const float, 2>(logits.data(), {rows, tokens});
-    t.targets = lg::tensor_view<const lg::token_id, 1>(targets.data(), {rows});
-    t.loss = lg::tensor_view<float, 1>(out.loss.data(), {rows});
-    t.grad_logits = lg::tensor_view<float, 2>(out.grad.data(), {rows, tokens});
-    t.log_normalizer = lg::tensor_view<float, 1>(out.lse.data(), {rows});
+    t.logits = lg::tensor_view<const float, 2>(logits.data(), {batch_rows, tokens});
+    t.targets = lg::tensor_view<const lg::token_id, 1>(targets.data(), {batch_rows});
+    t.loss = lg::tensor_view<float, 1>(out.loss.data(), {batch_rows});
+    t.grad_logits = lg::tensor_view<float, 2>(out.grad.data(), {batch_rows, tokens});
+    t.log_normalizer = lg::tensor_view<float, 1>(out.lse.data(), {batch_rows});
     lg::block_nll(backend, layout, lg::normalization::block, lg::row_mask::all(), t, lg::regularizer{});
   };
-  outputs expected(rows * tokens);
+  outputs expected(batch_rows, batch_rows * tokens);
   run(lg::backends::reference{}, expected);
   const auto check = [&](const auto& backend, const char* name) {
     INFO(name);
-    outputs actual(rows * tokens);
+    outputs actual(batch_rows, batch_rows * tokens);
     run(backend, actual);
     std::size_t wrong = 0;
-    for (std::size_t i = 0; i < rows * tokens; ++i) {
+    for (std::size_t i = 0; i < batch_rows * tokens; ++i) {
       const float e = expected.grad[i];
       const float a = actual.grad[i];
       // Exact zeros outside the target's set; the set within float accuracy.
       wrong += (e == 0.0f ? a == 0.0f : std::abs(a - e) <= 1e-6f * std::max(1.0f, std::abs(e))) ? 0 : 1;
     }
     CHECK(wrong == 0);
-    for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t r = 0; r < batch_rows; ++r) {
       INFO("row " << r);
       REQUIRE(actual.loss[r] == Approx(expected.loss[r]).epsilon(1e-6).margin(1e-6));
       REQUIRE(actual.lse[r] == Approx(expected.lse[r]).epsilon(1e-6).margin(1e-6));
@@ -119,4 +114,28 @@ TEST_CASE("cpu, xtensor: the fused NLL of a gradient larger than the cache (stre
 #ifdef LABELGRAPH_TEST_XTENSOR_STREAMING
   check(lg::backends::xtensor(2), "xtensor");
 #endif
+}
+
+}  // namespace
+
+TEST_CASE("zero_block zeroes exactly its range at every alignment, streamed or not", "[cpu][streaming]") {
+  check_zero_block_everywhere<float>();
+  check_zero_block_everywhere<double>();
+}
+
+TEST_CASE("cpu, xtensor: the fused NLL of a gradient larger than the cache matches the reference",
+          "[cpu][xtensor][streaming]") {
+  SECTION("long rows: row blocks zeroed by non-temporal stores") {
+    // 2048 rows of 4101 tokens: 33.6 MB, groups of 1..23 tokens.
+    REQUIRE(lg::detail::streaming_pays(2048, 4101 * sizeof(float)));
+    std::vector<std::uint32_t> sizes(23);
+    for (std::uint32_t i = 0; i < 23; ++i) sizes[i] = i + 1;
+    check_large_gradient(2048, 4101, sizes);
+  }
+  SECTION("short rows: each row zeroed just before its set (cpu: gradient_fill::zeroed_rows)") {
+    // 32771 rows of 257 tokens: 33.7 MB; groups of 1-17 tokens and two of
+    // more than the cpu's 4 packets in registers (70, 66).
+    REQUIRE(lg::backends::cpu_detail::zeroing_rows_pays<float>(32771, 257));
+    check_large_gradient(32771, 257, {1, 70, 2, 9, 17, 3, 5, 66, 12, 4, 1, 16, 8});
+  }
 }

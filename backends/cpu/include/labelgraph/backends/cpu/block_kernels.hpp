@@ -254,9 +254,27 @@ enum class gradient_fill : std::uint8_t {
   /// (labelgraph/backend/stream_zero.hpp: large gradients of long rows).
   /// Streaming each whole short row instead, its set's lines assembled in a
   /// buffer so that no line is written twice, was 1.5x slower too (A/B on
-  /// mix256, 1 thread): short rows take `block`.
+  /// mix256, 1 thread), and so was streaming each row around its set's lines
+  /// (docs/performance.md, fifteenth round).
   streamed_block,
+  /// Each row zeroed by packets (`zero_row_by_packets`) just before its set
+  /// is written, where the gradient is larger than the cache but its rows are
+  /// too short to stream (`zeroing_rows_pays`): the zeros' stores and their
+  /// lines' reads for ownership then overlap the rows' arithmetic, which a
+  /// block fill leaves idle until it is done (mix256, 1 KiB rows: 1.15-1.25x
+  /// faster than `block`).
+  zeroed_rows,
 };
+
+/// Whether a gradient of `rows` rows of `tokens` T, cut into groups, takes
+/// `gradient_fill::zeroed_rows`: larger than the cache, rows shorter than
+/// streaming pays for, and at least one packet long.
+template <class T>
+[[nodiscard]] constexpr bool zeroing_rows_pays(std::size_t rows, std::size_t tokens) noexcept {
+  const std::size_t row_bytes = tokens * sizeof(T);
+  return rows * row_bytes >= detail::streaming_gradient_bytes && row_bytes < detail::streaming_row_bytes &&
+         tokens >= lanes<T>;
+}
 
 template <class T>
 [[nodiscard]] gradient_fill choose_gradient_fill(const block_nll_tensors<T>& t, const row_sets& sets) noexcept {
@@ -271,7 +289,8 @@ template <class T>
   }
   // A set may be the whole row unless the rows are cut into groups: zeroing
   // it first would write most rows twice (C(u) = every token: 20% of the time).
-  return sets.groups() > 1 ? gradient_fill::block : gradient_fill::per_row;
+  if (sets.groups() == 1) return gradient_fill::per_row;
+  return zeroing_rows_pays<T>(grad.extent(0), grad.extent(1)) ? gradient_fill::zeroed_rows : gradient_fill::block;
 }
 
 /// Prefetches the logits of the target's set of `row`. (Not the gradient's
@@ -307,14 +326,14 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
   const T epsilon = static_cast<T>(reg.epsilon);
   using cpu_detail::gradient_fill;
   const gradient_fill fill = cpu_detail::choose_gradient_fill(t, sets);
-  const bool zero_blocks = fill != gradient_fill::per_row;
+  const bool rows_zeroed = fill != gradient_fill::per_row;  // each row is zero before its set is written
   // The target's set of the row 8 ahead is prefetched, across block ends (a
   // block of mix1k is 16 rows: half its rows went unprefetched when the
   // distance stopped at the block's end); rows with C(u) lists are not
   // (measured 10-35% slower with their candidates' lines prefetched).
   const bool prefetch = !sets.candidate_lists();
   // Short sets of zeroed rows W rows at a time (labelgraph/backend/nll_tiles.hpp).
-  const bool tiles = zero_blocks && regulariser == cpu_detail::nll_regulariser::none &&
+  const bool tiles = rows_zeroed && regulariser == cpu_detail::nll_regulariser::none &&
                      spec.mask.kind == mask_kind::none && detail::nll_tiles_pay<T>(tokens, sets.groups());
   // Short rows whose every set fits one vector: one row at a time, no tiles,
   // no block fill (cpu/nll_tiles.hpp).
@@ -338,10 +357,12 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
     const auto run_tile = [&] {
       tile_queue.run([&](auto vectors, std::span<const detail::nll_tile_row<T>> waiting) {
         cpu_detail::nll_tile<decltype(vectors)::value>(waiting, static_cast<std::uint32_t>(tokens),
-                                                       fill == gradient_fill::block, keep);
+                                                       fill == gradient_fill::block || fill == gradient_fill::zeroed_rows,
+                                                       keep);
       });
     };
-    if (zero_blocks) {  // the block's rows are contiguous: one fill, then only the sets are written
+    if (fill == gradient_fill::block || fill == gradient_fill::streamed_block) {
+      // the block's rows are contiguous: one fill, then only the sets are written
       detail::zero_block(t.grad_logits.row(first), (last - first) * tokens, fill == gradient_fill::streamed_block);
     }
     for (std::size_t r = first; r < last; ++r) {
@@ -350,16 +371,17 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
       }
       const token_id target = t.targets(r);
       T* grad = t.grad_logits.empty() ? nullptr : t.grad_logits.row(r);
+      if (fill == gradient_fill::zeroed_rows) cpu_detail::zero_row_by_packets(grad, static_cast<std::uint32_t>(tokens));
       if (target == no_token) {
         keep(r, {T(0), T(0)});
-        if (grad != nullptr && !zero_blocks) std::fill(grad, grad + tokens, T(0));
+        if (grad != nullptr && !rows_zeroed) std::fill(grad, grad + tokens, T(0));
         continue;
       }
       const cpu_detail::token_range set = sets.set_of(target);
       const T weight = t.weights.empty() ? T(1) : t.weights(r);
       if (sets.candidate_lists()) {
         keep(r, cpu_detail::candidate_nll_row(t.logits.row(r), grad, tokens, sets.candidates_in(r, set), target, weight,
-                                              regulariser, epsilon, zero_blocks, work));
+                                              regulariser, epsilon, rows_zeroed, work));
         continue;
       }
       if (tiles && tile_queue.fits(set.begin, set.end)) {
@@ -369,13 +391,13 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
       const std::uint8_t* allowed = sets.allowed(r, work);
       if (grad != nullptr && allowed == nullptr && set.size() <= cpu_detail::nll_register_packets * cpu_detail::lanes<T>) {
         keep(r, cpu_detail::block_nll_row_in_registers(t.logits.row(r), grad, static_cast<std::uint32_t>(tokens), set, target,
-                                                       weight, regulariser, epsilon, zero_blocks));
+                                                       weight, regulariser, epsilon, rows_zeroed));
         continue;
       }
       // Without a gradient output the exps go to a scratch row.
       T* exps = grad != nullptr ? grad : work.values<T>(tokens);
       keep(r, cpu_detail::block_nll_row(t.logits.row(r), exps, set, target, weight, allowed, regulariser, epsilon));
-      if (grad != nullptr) cpu_detail::zero_outside(grad, tokens, set, zero_blocks);
+      if (grad != nullptr) cpu_detail::zero_outside(grad, tokens, set, rows_zeroed);
     }
     if (!tile_queue.empty()) run_tile();
   });
