@@ -34,6 +34,19 @@ template <class T>
 #endif
 }
 
+/// `prefetch_span` for lines about to be written (`prefetchw`: fetched for
+/// ownership, so that the stores find them in the cache). Always inlined.
+template <class T>
+[[gnu::always_inline]] inline void prefetch_span_for_write(T* row, std::size_t begin, std::size_t end) noexcept {
+#if defined(__GNUC__)
+  constexpr std::size_t line_elements = 64 / sizeof(T);
+  for (std::size_t v = begin; v < end; v += line_elements) __builtin_prefetch(row + v, 1);
+  if (end != begin) __builtin_prefetch(row + end - 1, 1);
+#else
+  (void)row, (void)begin, (void)end;
+#endif
+}
+
 /// Where a row kernel finds the next row of its two inputs: elements from
 /// the current row's (the rows' strides). Both 0: no prefetch (past the last
 /// row, or inputs that stay in the cache).
