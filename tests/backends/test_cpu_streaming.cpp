@@ -50,8 +50,10 @@ void check_zero_block_everywhere() {
 /// `sizes` (EOP last, `tokens` in all) on the cpu and xtensor backends
 /// against the reference: a float gradient of at least
 /// `streaming_gradient_bytes`, whose rows start at every alignment when
-/// `tokens` is odd.
-void check_large_gradient(std::size_t batch_rows, std::uint32_t tokens, const std::vector<std::uint32_t>& sizes) {
+/// `tokens` is odd; with regulariser `reg`, and with `masked` a dense mask
+/// that allows every fifth token but the target's not.
+void check_large_gradient(std::size_t batch_rows, std::uint32_t tokens, const std::vector<std::uint32_t>& sizes,
+                          const lg::regularizer& reg = {}, bool masked = false) {
   std::vector<std::uint32_t> offsets{0};
   for (std::size_t i = 0; offsets.back() < tokens - 1; ++i) {
     offsets.push_back(std::min(tokens - 1, offsets.back() + sizes[i % sizes.size()]));
@@ -73,6 +75,10 @@ void check_large_gradient(std::size_t batch_rows, std::uint32_t tokens, const st
   for (float& x : logits) x = normal(rng);
   std::vector<lg::token_id> targets(batch_rows);
   for (std::size_t r = 0; r < batch_rows; ++r) targets[r] = r % 97 == 5 ? lg::no_token : static_cast<lg::token_id>((r * 2654435761ULL) % tokens);
+  std::vector<std::uint8_t> allowed(masked ? batch_rows * tokens : 0);
+  for (std::size_t i = 0; i < allowed.size(); ++i) {
+    allowed[i] = (i % 5 != 2 || targets[i / tokens] == i % tokens) ? 1 : 0;
+  }
 
   struct outputs {
     std::vector<float> loss;
@@ -88,7 +94,9 @@ void check_large_gradient(std::size_t batch_rows, std::uint32_t tokens, const st
     t.loss = lg::tensor_view<float, 1>(out.loss.data(), {batch_rows});
     t.grad_logits = lg::tensor_view<float, 2>(out.grad.data(), {batch_rows, tokens});
     t.log_normalizer = lg::tensor_view<float, 1>(out.lse.data(), {batch_rows});
-    lg::block_nll(backend, layout, lg::normalization::block, lg::row_mask::all(), t, lg::regularizer{});
+    const lg::row_mask mask = masked ? lg::row_mask::from_dense(lg::tensor_view<const std::uint8_t, 2>(allowed.data(), {batch_rows, tokens}))
+                                     : lg::row_mask::all();
+    lg::block_nll(backend, layout, lg::normalization::block, mask, t, reg);
   };
   outputs expected(batch_rows, batch_rows * tokens);
   run(lg::backends::reference{}, expected);
@@ -97,12 +105,21 @@ void check_large_gradient(std::size_t batch_rows, std::uint32_t tokens, const st
     outputs actual(batch_rows, batch_rows * tokens);
     run(backend, actual);
     std::size_t wrong = 0;
+    std::size_t first_wrong = 0;
     for (std::size_t i = 0; i < batch_rows * tokens; ++i) {
       const float e = expected.grad[i];
       const float a = actual.grad[i];
-      // Exact zeros outside the target's set; the set within float accuracy.
-      wrong += (e == 0.0f ? a == 0.0f : std::abs(a - e) <= 1e-6f * std::max(1.0f, std::abs(e))) ? 0 : 1;
+      // Exact zeros outside the target's set and on masked tokens; the set
+      // within float accuracy (a singleton set's MaxSup gradient is 0 only
+      // up to rounding).
+      const lg::token_id target = targets[i / tokens];
+      const bool in_set = target != lg::no_token && token_group[i % tokens] == token_group[target] &&
+                          (allowed.empty() || allowed[i] != 0);
+      const bool right = in_set ? std::abs(a - e) <= 1e-6f * std::max(1.0f, std::abs(e)) : a == 0.0f && e == 0.0f;
+      if (!right && wrong++ == 0) first_wrong = i;
     }
+    INFO("first wrong: row " << first_wrong / tokens << ", token " << first_wrong % tokens << ": "
+                             << actual.grad[first_wrong] << " instead of " << expected.grad[first_wrong]);
     CHECK(wrong == 0);
     for (std::size_t r = 0; r < batch_rows; ++r) {
       INFO("row " << r);
@@ -132,10 +149,18 @@ TEST_CASE("cpu, xtensor: the fused NLL of a gradient larger than the cache match
     for (std::uint32_t i = 0; i < 23; ++i) sizes[i] = i + 1;
     check_large_gradient(2048, 4101, sizes);
   }
+  // Short rows: 32771 rows of 257 tokens (33.7 MB), each row zeroed just
+  // before its set (cpu: gradient_fill::zeroed_rows); sets of 1-17 tokens
+  // and two of more than the cpu's 4 packets in registers (70, 66).
+  const std::vector<std::uint32_t> short_row_groups{1, 70, 2, 9, 17, 3, 5, 66, 12, 4, 1, 16, 8};
   SECTION("short rows: each row zeroed just before its set (cpu: gradient_fill::zeroed_rows)") {
-    // 32771 rows of 257 tokens: 33.7 MB; groups of 1-17 tokens and two of
-    // more than the cpu's 4 packets in registers (70, 66).
     REQUIRE(lg::backends::cpu_detail::zeroing_rows_pays<float>(32771, 257));
-    check_large_gradient(32771, 257, {1, 70, 2, 9, 17, 3, 5, 66, 12, 4, 1, 16, 8});
+    check_large_gradient(32771, 257, short_row_groups);
+  }
+  SECTION("short rows with label smoothing") {
+    check_large_gradient(32771, 257, short_row_groups, lg::regularizer::label_smoothing(0.1));
+  }
+  SECTION("short rows with MaxSup and a dense mask") {
+    check_large_gradient(32771, 257, short_row_groups, lg::regularizer::max_suppression(0.1), true);
   }
 }
