@@ -20,31 +20,31 @@ namespace labelgraph::detail {
 /// How many rows ahead the fused NLL prefetches the logits of the target's set.
 inline constexpr std::size_t nll_prefetch_rows = 8;
 
-/// Asks for the cache lines of row[begin, end) ahead of their use. Always
-/// inlined: GCC finds a function whose only effect is a prefetch pure and
-/// drops the call.
-template <class T>
-[[gnu::always_inline]] inline void prefetch_span(const T* row, std::size_t begin, std::size_t end) noexcept {
+/// Asks for the cache lines of row[begin, end) ahead of their use, to read
+/// (`for_write` 0) or to write (1: `prefetchw`, fetched for ownership, so
+/// that the stores find them in the cache). Always inlined: GCC finds a
+/// function whose only effect is a prefetch pure and drops the call.
+template <int for_write, class T>
+[[gnu::always_inline]] inline void prefetch_lines(const T* row, std::size_t begin, std::size_t end) noexcept {
 #if defined(__GNUC__)
   constexpr std::size_t line_elements = 64 / sizeof(T);
-  for (std::size_t v = begin; v < end; v += line_elements) __builtin_prefetch(row + v);
-  if (end != begin) __builtin_prefetch(row + end - 1);
+  for (std::size_t v = begin; v < end; v += line_elements) __builtin_prefetch(row + v, for_write);
+  if (end != begin) __builtin_prefetch(row + end - 1, for_write);
 #else
   (void)row, (void)begin, (void)end;
 #endif
 }
 
-/// `prefetch_span` for lines about to be written (`prefetchw`: fetched for
-/// ownership, so that the stores find them in the cache). Always inlined.
+/// `prefetch_lines` to read.
+template <class T>
+[[gnu::always_inline]] inline void prefetch_span(const T* row, std::size_t begin, std::size_t end) noexcept {
+  prefetch_lines<0>(row, begin, end);
+}
+
+/// `prefetch_lines` to write.
 template <class T>
 [[gnu::always_inline]] inline void prefetch_span_for_write(T* row, std::size_t begin, std::size_t end) noexcept {
-#if defined(__GNUC__)
-  constexpr std::size_t line_elements = 64 / sizeof(T);
-  for (std::size_t v = begin; v < end; v += line_elements) __builtin_prefetch(row + v, 1);
-  if (end != begin) __builtin_prefetch(row + end - 1, 1);
-#else
-  (void)row, (void)begin, (void)end;
-#endif
+  prefetch_lines<1>(row, begin, end);
 }
 
 /// Where a row kernel finds the next row of its two inputs: elements from

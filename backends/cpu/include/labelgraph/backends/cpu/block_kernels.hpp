@@ -330,6 +330,10 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
   using cpu_detail::gradient_fill;
   const gradient_fill fill = cpu_detail::choose_gradient_fill(t, sets);
   const bool rows_zeroed = fill != gradient_fill::per_row;  // each row is zero before its set is written
+  // Each row block zeroed in one fill before its rows (ordinary or streamed stores).
+  const bool block_fill = fill == gradient_fill::block || fill == gradient_fill::streamed_block;
+  // The zeroed rows are in the cache: a set's packets may be stored whole.
+  const bool zeros_in_cache = fill == gradient_fill::block || fill == gradient_fill::zeroed_rows;
   // The target's set of the row 8 ahead is prefetched, across block ends (a
   // block of mix1k is 16 rows: half its rows went unprefetched when the
   // distance stopped at the block's end); rows with C(u) lists are not
@@ -359,13 +363,10 @@ void block_nll_kernel(const cpu& backend, const normalization_spec& spec, const 
     detail::nll_tile_queue<T, cpu_detail::lanes<T>> tile_queue;
     const auto run_tile = [&] {
       tile_queue.run([&](auto vectors, std::span<const detail::nll_tile_row<T>> waiting) {
-        cpu_detail::nll_tile<decltype(vectors)::value>(waiting, static_cast<std::uint32_t>(tokens),
-                                                       fill == gradient_fill::block || fill == gradient_fill::zeroed_rows,
-                                                       keep);
+        cpu_detail::nll_tile<decltype(vectors)::value>(waiting, static_cast<std::uint32_t>(tokens), zeros_in_cache, keep);
       });
     };
-    if (fill == gradient_fill::block || fill == gradient_fill::streamed_block) {
-      // the block's rows are contiguous: one fill, then only the sets are written
+    if (block_fill) {  // the block's rows are contiguous: one fill, then only the sets are written
       detail::zero_block(t.grad_logits.row(first), (last - first) * tokens, fill == gradient_fill::streamed_block);
     }
     for (std::size_t r = first; r < last; ++r) {
