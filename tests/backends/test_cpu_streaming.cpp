@@ -46,14 +46,20 @@ void check_zero_block_everywhere() {
   }
 }
 
+/// The mask of `check_large_gradient`'s rows.
+enum class test_mask {
+  none,
+  dense,       ///< every fifth token masked, never the target
+  candidates,  ///< C(u) lists of 5 nodes: node k drops the tokens v with (v + k) % 5 == 2, node 4 drops none
+};
+
 /// The fused NLL of `batch_rows` rows whose group sizes cycle through
 /// `sizes` (EOP last, `tokens` in all) on the cpu and xtensor backends
 /// against the reference: a float gradient of at least
 /// `streaming_gradient_bytes`, whose rows start at every alignment when
-/// `tokens` is odd; with regulariser `reg`, and with `masked` a dense mask
-/// that allows every fifth token but the target's not.
+/// `tokens` is odd; with regulariser `reg` and mask `mask` (block normalisation).
 void check_large_gradient(std::size_t batch_rows, std::uint32_t tokens, const std::vector<std::uint32_t>& sizes,
-                          const lg::regularizer& reg = {}, bool masked = false) {
+                          const lg::regularizer& reg = {}, test_mask mask = test_mask::none) {
   std::vector<std::uint32_t> offsets{0};
   for (std::size_t i = 0; offsets.back() < tokens - 1; ++i) {
     offsets.push_back(std::min(tokens - 1, offsets.back() + sizes[i % sizes.size()]));
@@ -67,6 +73,19 @@ void check_large_gradient(std::size_t batch_rows, std::uint32_t tokens, const st
   layout.eop = tokens - 1;
   layout.group_offsets = offsets.data();
   layout.token_group = token_group.data();
+  constexpr std::uint32_t node_count = 5;
+  const auto node_allows = [](std::uint32_t node, std::uint32_t v) { return node == 4 || (v + node) % 5 != 2; };
+  std::vector<std::uint32_t> candidate_offsets{0};
+  std::vector<lg::token_id> candidate_tokens;
+  for (std::uint32_t node = 0; node < node_count; ++node) {
+    for (std::uint32_t v = 0; v < tokens; ++v) {
+      if (node_allows(node, v)) candidate_tokens.push_back(v);
+    }
+    candidate_offsets.push_back(static_cast<std::uint32_t>(candidate_tokens.size()));
+  }
+  layout.nodes = node_count;
+  layout.candidate_offsets = candidate_offsets.data();
+  layout.candidate_tokens = candidate_tokens.data();
   REQUIRE(batch_rows * tokens * sizeof(float) >= lg::detail::streaming_gradient_bytes);
 
   std::mt19937_64 rng(5);
@@ -74,10 +93,20 @@ void check_large_gradient(std::size_t batch_rows, std::uint32_t tokens, const st
   std::vector<float> logits(batch_rows * tokens);
   for (float& x : logits) x = normal(rng);
   std::vector<lg::token_id> targets(batch_rows);
-  for (std::size_t r = 0; r < batch_rows; ++r) targets[r] = r % 97 == 5 ? lg::no_token : static_cast<lg::token_id>((r * 2654435761ULL) % tokens);
-  std::vector<std::uint8_t> allowed(masked ? batch_rows * tokens : 0);
+  std::vector<lg::node_id> nodes(batch_rows);
+  for (std::size_t r = 0; r < batch_rows; ++r) {
+    nodes[r] = static_cast<lg::node_id>(r % node_count);
+    auto target = static_cast<lg::token_id>((r * 2654435761ULL) % tokens);
+    if (mask == test_mask::candidates && !node_allows(nodes[r], target)) target = (target + 1) % tokens;  // in C(u)
+    targets[r] = r % 97 == 5 ? lg::no_token : target;
+  }
+  // allowed(r, v) for every mask; the dense mask's tensor when `mask` is dense.
+  std::vector<std::uint8_t> allowed(mask == test_mask::none ? 0 : batch_rows * tokens);
   for (std::size_t i = 0; i < allowed.size(); ++i) {
-    allowed[i] = (i % 5 != 2 || targets[i / tokens] == i % tokens) ? 1 : 0;
+    const std::size_t r = i / tokens;
+    const auto v = static_cast<std::uint32_t>(i % tokens);
+    allowed[i] = mask == test_mask::dense ? (i % 5 != 2 || targets[r] == v) : node_allows(nodes[r], v);
+    if (targets[r] == v) REQUIRE(allowed[i] != 0);
   }
 
   struct outputs {
@@ -94,9 +123,10 @@ void check_large_gradient(std::size_t batch_rows, std::uint32_t tokens, const st
     t.loss = lg::tensor_view<float, 1>(out.loss.data(), {batch_rows});
     t.grad_logits = lg::tensor_view<float, 2>(out.grad.data(), {batch_rows, tokens});
     t.log_normalizer = lg::tensor_view<float, 1>(out.lse.data(), {batch_rows});
-    const lg::row_mask mask = masked ? lg::row_mask::from_dense(lg::tensor_view<const std::uint8_t, 2>(allowed.data(), {batch_rows, tokens}))
-                                     : lg::row_mask::all();
-    lg::block_nll(backend, layout, lg::normalization::block, mask, t, reg);
+    lg::row_mask rows_mask = lg::row_mask::all();
+    if (mask == test_mask::dense) rows_mask = lg::row_mask::from_dense(lg::tensor_view<const std::uint8_t, 2>(allowed.data(), {batch_rows, tokens}));
+    if (mask == test_mask::candidates) rows_mask = lg::row_mask::from_candidates(lg::tensor_view<const lg::node_id, 1>(nodes.data(), {batch_rows}));
+    lg::block_nll(backend, layout, lg::normalization::block, rows_mask, t, reg);
   };
   outputs expected(batch_rows, batch_rows * tokens);
   run(lg::backends::reference{}, expected);
@@ -161,6 +191,12 @@ TEST_CASE("cpu, xtensor: the fused NLL of a gradient larger than the cache match
     check_large_gradient(32771, 257, short_row_groups, lg::regularizer::label_smoothing(0.1));
   }
   SECTION("short rows with MaxSup and a dense mask") {
-    check_large_gradient(32771, 257, short_row_groups, lg::regularizer::max_suppression(0.1), true);
+    check_large_gradient(32771, 257, short_row_groups, lg::regularizer::max_suppression(0.1), test_mask::dense);
+  }
+  SECTION("short rows with C(u) lists") {
+    check_large_gradient(32771, 257, short_row_groups, {}, test_mask::candidates);
+  }
+  SECTION("short rows with C(u) lists and label smoothing") {
+    check_large_gradient(32771, 257, short_row_groups, lg::regularizer::label_smoothing(0.1), test_mask::candidates);
   }
 }
