@@ -32,6 +32,7 @@
 #include "labelgraph/backends/cpu/simd.hpp"
 #include "labelgraph/backends/cpu/tile_kernels.hpp"
 #include "labelgraph/backend/prefetch.hpp"
+#include "labelgraph/backend/row_numerics.hpp"
 #include "labelgraph/backend/row_plan.hpp"
 
 #if defined(__AVX512F__)
@@ -72,9 +73,6 @@ inline __m512 lanes_down(__m512 x) noexcept {
   const __m512i bits = _mm512_castps_si512(x);
   return _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(all_lanes, bits, bits, 1 << S));
 }
-
-/// The shift m of a group: its max, or 0 when that is −inf (exp then gives 0, not NaN).
-inline float group_shift(float max) noexcept { return max == -std::numeric_limits<float>::infinity() ? 0.0f : max; }
 
 /// 1/s per lane for s ≠ 0 (rcp14 and one Newton step: 2^-28 relative).
 inline __m512 inverse(__m512 s) noexcept {

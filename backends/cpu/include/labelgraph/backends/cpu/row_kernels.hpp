@@ -31,6 +31,7 @@
 #include <limits>
 
 #include "labelgraph/backend/nll_shift.hpp"
+#include "labelgraph/backend/row_numerics.hpp"
 #include "labelgraph/backend/row_sets.hpp"
 #include "labelgraph/backends/cpu/simd.hpp"
 
@@ -45,12 +46,10 @@ namespace labelgraph::backends::cpu_detail {
 /// A group's token range [begin, end).
 using detail::token_range;
 
-template <class T>
-inline constexpr T minus_infinity = -std::numeric_limits<T>::infinity();
-
-inline bool is_allowed(const std::uint8_t* allowed, std::uint32_t token) noexcept {
-  return allowed == nullptr || allowed[token] != 0;
-}
+using detail::group_shift;
+using detail::inverse_or_zero;
+using detail::is_allowed;
+using detail::minus_infinity;
 
 /// max over the allowed tokens of a range (-inf when none; NaNs are skipped
 /// here and surface in the group's sum instead).
@@ -159,19 +158,6 @@ inline void range_scale(T* x, T factor, token_range range) noexcept {
   const packet<T> f = ei::pset1<packet<T>>(factor);
   for (; v + W <= range.end; v += W) ei::pstoreu(x + v, ei::pmul(ei::ploadu<packet<T>>(x + v), f));
   for (; v < range.end; ++v) x[v] *= factor;
-}
-
-/// The shift that makes the largest allowed logit 0: the group max, or 0 when
-/// the max is -inf (all masked or all -inf) so that exp gives 0, not NaN.
-template <class T>
-inline T group_shift(T group_max) noexcept {
-  return group_max == minus_infinity<T> ? T(0) : group_max;
-}
-
-/// 1/s, or 0 for an empty sum (a group without allowed tokens: all zeros).
-template <class T>
-inline T inverse_or_zero(T sum) noexcept {
-  return sum == T(0) ? T(0) : T(1) / sum;
 }
 
 /// Block softmax of `rows` rows (paper eq. 3, p_blk(v) = exp z_v / sum_{w in g(v) ∩ M} exp z_w):

@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "labelgraph/backend/row_numerics.hpp"
 #include "labelgraph/backends/xtensor/exp.hpp"
 
 namespace labelgraph::backends::xtensor_detail {
@@ -58,16 +59,14 @@ template <class T>
 /// by `batch_map` (an expression's setup is then under a tenth of its work).
 inline constexpr std::size_t expression_min_tokens = 1024;
 
-template <class T>
-inline constexpr T minus_infinity = -std::numeric_limits<T>::infinity();
+using detail::group_shift;
+using detail::inverse_or_zero;
+using detail::is_allowed;
+using detail::minus_infinity;
 
 /// Elements per xsimd batch (the widest the build targets).
 template <class T>
 inline constexpr std::uint32_t batch_size = static_cast<std::uint32_t>(xsimd::batch<T>::size);
-
-inline bool is_allowed(const std::uint8_t* allowed, std::size_t token) noexcept {
-  return allowed == nullptr || allowed[token] != 0;
-}
 
 /// out[i] = op(in[i]...) on [b, e): xsimd batches, then the scalar tail
 /// (`op` takes batches and scalars alike).
@@ -283,14 +282,6 @@ inline bool holds_nan(const T* z, std::size_t b, std::size_t e, const std::uint8
   return false;
 }
 
-template <class T>
-inline T group_shift(T group_max) noexcept {
-  return group_max == minus_infinity<T> ? T(0) : group_max;
-}
-template <class T>
-inline T inverse_or_zero(T sum) noexcept {
-  return sum == T(0) ? T(0) : T(1) / sum;
-}
 
 /// Block softmax of one row: m_g = max_{g∩M} z; y = exp(z − m_g) (0 outside M); y /= Σ_g y.
 template <class T>
