@@ -16,6 +16,7 @@
 #include "labelgraph/backends/cpu.hpp"
 #include "labelgraph/backends/reference.hpp"
 #include "labelgraph/ops/ops.hpp"
+#include "test_support.hpp"
 #if __has_include("labelgraph/backends/xtensor.hpp")
 #include "labelgraph/backends/xtensor.hpp"
 #define LABELGRAPH_TEST_XTENSOR_STREAMING 1
@@ -24,6 +25,7 @@
 namespace {
 
 namespace lg = labelgraph;
+using lg::testing::mask_case;
 
 template <class T>
 void check_zero_block_everywhere() {
@@ -46,20 +48,16 @@ void check_zero_block_everywhere() {
   }
 }
 
-/// The mask of `check_large_gradient`'s rows.
-enum class test_mask {
-  none,
-  dense,       ///< every fifth token masked, never the target
-  candidates,  ///< C(u) lists of 5 nodes: node k drops the tokens v with (v + k) % 5 == 2, node 4 drops none
-};
-
 /// The fused NLL of `batch_rows` rows whose group sizes cycle through
 /// `sizes` (EOP last, `tokens` in all) on the cpu and xtensor backends
 /// against the reference: a float gradient of at least
 /// `streaming_gradient_bytes`, whose rows start at every alignment when
-/// `tokens` is odd; with regulariser `reg` and mask `mask` (block normalisation).
+/// `tokens` is odd; with regulariser `reg` and mask `mask` (block
+/// normalisation): `dense` masks every fifth token, never the target;
+/// `candidates` gives C(u) lists of 5 nodes, node k dropping the tokens v
+/// with (v + k) % 5 == 2 and node 4 none.
 void check_large_gradient(std::size_t batch_rows, std::uint32_t tokens, const std::vector<std::uint32_t>& sizes,
-                          const lg::regularizer& reg = {}, test_mask mask = test_mask::none) {
+                          const lg::regularizer& reg = {}, mask_case mask = mask_case::none) {
   std::vector<std::uint32_t> offsets{0};
   for (std::size_t i = 0; offsets.back() < tokens - 1; ++i) {
     offsets.push_back(std::min(tokens - 1, offsets.back() + sizes[i % sizes.size()]));
@@ -97,15 +95,15 @@ void check_large_gradient(std::size_t batch_rows, std::uint32_t tokens, const st
   for (std::size_t r = 0; r < batch_rows; ++r) {
     nodes[r] = static_cast<lg::node_id>(r % node_count);
     auto target = static_cast<lg::token_id>((r * 2654435761ULL) % tokens);
-    if (mask == test_mask::candidates && !node_allows(nodes[r], target)) target = (target + 1) % tokens;  // in C(u)
+    if (mask == mask_case::candidates && !node_allows(nodes[r], target)) target = (target + 1) % tokens;  // in C(u)
     targets[r] = r % 97 == 5 ? lg::no_token : target;
   }
   // allowed(r, v) for every mask; the dense mask's tensor when `mask` is dense.
-  std::vector<std::uint8_t> allowed(mask == test_mask::none ? 0 : batch_rows * tokens);
+  std::vector<std::uint8_t> allowed(mask == mask_case::none ? 0 : batch_rows * tokens);
   for (std::size_t i = 0; i < allowed.size(); ++i) {
     const std::size_t r = i / tokens;
     const auto v = static_cast<std::uint32_t>(i % tokens);
-    allowed[i] = mask == test_mask::dense ? (i % 5 != 2 || targets[r] == v) : node_allows(nodes[r], v);
+    allowed[i] = mask == mask_case::dense ? (i % 5 != 2 || targets[r] == v) : node_allows(nodes[r], v);
     if (targets[r] == v) REQUIRE(allowed[i] != 0);
   }
 
@@ -124,8 +122,8 @@ void check_large_gradient(std::size_t batch_rows, std::uint32_t tokens, const st
     t.grad_logits = lg::tensor_view<float, 2>(out.grad.data(), {batch_rows, tokens});
     t.log_normalizer = lg::tensor_view<float, 1>(out.lse.data(), {batch_rows});
     lg::row_mask rows_mask = lg::row_mask::all();
-    if (mask == test_mask::dense) rows_mask = lg::row_mask::from_dense(lg::tensor_view<const std::uint8_t, 2>(allowed.data(), {batch_rows, tokens}));
-    if (mask == test_mask::candidates) rows_mask = lg::row_mask::from_candidates(lg::tensor_view<const lg::node_id, 1>(nodes.data(), {batch_rows}));
+    if (mask == mask_case::dense) rows_mask = lg::row_mask::from_dense(lg::tensor_view<const std::uint8_t, 2>(allowed.data(), {batch_rows, tokens}));
+    if (mask == mask_case::candidates) rows_mask = lg::row_mask::from_candidates(lg::tensor_view<const lg::node_id, 1>(nodes.data(), {batch_rows}));
     lg::block_nll(backend, layout, lg::normalization::block, rows_mask, t, reg);
   };
   outputs expected(batch_rows, batch_rows * tokens);
@@ -191,12 +189,12 @@ TEST_CASE("cpu, xtensor: the fused NLL of a gradient larger than the cache match
     check_large_gradient(32771, 257, short_row_groups, lg::regularizer::label_smoothing(0.1));
   }
   SECTION("short rows with MaxSup and a dense mask") {
-    check_large_gradient(32771, 257, short_row_groups, lg::regularizer::max_suppression(0.1), test_mask::dense);
+    check_large_gradient(32771, 257, short_row_groups, lg::regularizer::max_suppression(0.1), mask_case::dense);
   }
   SECTION("short rows with C(u) lists") {
-    check_large_gradient(32771, 257, short_row_groups, {}, test_mask::candidates);
+    check_large_gradient(32771, 257, short_row_groups, {}, mask_case::candidates);
   }
   SECTION("short rows with C(u) lists and label smoothing") {
-    check_large_gradient(32771, 257, short_row_groups, lg::regularizer::label_smoothing(0.1), test_mask::candidates);
+    check_large_gradient(32771, 257, short_row_groups, lg::regularizer::label_smoothing(0.1), mask_case::candidates);
   }
 }
