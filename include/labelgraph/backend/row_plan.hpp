@@ -136,7 +136,11 @@ struct row_plan {
         used = last;
         ++g;
       }
-      for (std::uint32_t lane = used; lane < Lanes; ++lane) w.group_head[lane] = static_cast<std::uint8_t>(lane);
+      // Every lane from 0, not from `used`: GCC 12 at -O3 otherwise reports a
+      // write past group_head (-Wstringop-overflow, a false positive).
+      for (std::uint32_t lane = 0; lane < Lanes; ++lane) {
+        if (lane >= used) w.group_head[lane] = static_cast<std::uint8_t>(lane);
+      }
       w.lanes = (1u << used) - 1u;
       std::uint32_t scan_steps = 0;
       while (scan_steps < window_type::steps && w.combine[scan_steps] != 0) ++scan_steps;
