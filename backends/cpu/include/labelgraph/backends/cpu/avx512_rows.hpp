@@ -28,7 +28,7 @@
 ///   dz_v = y_v (dy_v − Σ_g y·dy)                      (softmax backward)
 /// Same edge cases as row_kernels.hpp: −inf logits, ±1e30, NaN kept in its group.
 
-// simd.hpp first: it includes the intrinsics under its GCC 105593 pragmas.
+// simd.hpp first: it includes the intrinsics inside LABELGRAPH_SIMD_WARNINGS_OFF.
 #include "labelgraph/backends/cpu/simd.hpp"
 #include "labelgraph/backends/cpu/tile_kernels.hpp"
 #include "labelgraph/backend/prefetch.hpp"
@@ -42,11 +42,9 @@
 #include <cstdint>
 #include <limits>
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, see simd.hpp
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "labelgraph/config.hpp"
+
+LABELGRAPH_SIMD_WARNINGS_OFF
 
 namespace labelgraph::backends::cpu_detail {
 
@@ -394,8 +392,6 @@ inline void block_softmax_backward_row_planned(const float* y, const float* dy, 
 
 }  // namespace labelgraph::backends::cpu_detail
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LABELGRAPH_SIMD_WARNINGS_ON
 
 #endif  // __AVX512F__

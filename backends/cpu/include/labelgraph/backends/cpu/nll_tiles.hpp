@@ -20,12 +20,9 @@
 #include "labelgraph/backends/cpu/row_kernels.hpp"
 #include "labelgraph/backends/cpu/simd.hpp"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, see simd.hpp
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wignored-attributes"
-#endif
+#include "labelgraph/config.hpp"
+
+LABELGRAPH_SIMD_WARNINGS_OFF
 
 namespace labelgraph::backends::cpu_detail {
 
@@ -294,6 +291,4 @@ void nll_rows_in_one_vector(const block_nll_tensors<float>& t, std::size_t first
 
 }  // namespace labelgraph::backends::cpu_detail
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LABELGRAPH_SIMD_WARNINGS_ON

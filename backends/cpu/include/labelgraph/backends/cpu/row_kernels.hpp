@@ -35,11 +35,9 @@
 #include "labelgraph/backend/row_sets.hpp"
 #include "labelgraph/backends/cpu/simd.hpp"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, see simd.hpp
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "labelgraph/config.hpp"
+
+LABELGRAPH_SIMD_WARNINGS_OFF
 
 namespace labelgraph::backends::cpu_detail {
 
@@ -589,6 +587,4 @@ inline nll_row_result<T> block_nll_row_in_registers(const T* z, T* grad, std::ui
 
 }  // namespace labelgraph::backends::cpu_detail
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LABELGRAPH_SIMD_WARNINGS_ON

@@ -12,14 +12,9 @@
 /// the Cephes polynomial elsewhere. bench/kernels measures it against Eigen's
 /// (`exp/...`).
 
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics
-// (GCC bug 105593) wherever Eigen's AVX-512 packets are inlined.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wignored-attributes"  // __m512 as a template argument
-#endif
+#include "labelgraph/config.hpp"
+
+LABELGRAPH_SIMD_WARNINGS_OFF
 
 #include <Eigen/Core>
 
@@ -281,6 +276,4 @@ inline T exp_scalar(T x) noexcept {
 
 }  // namespace labelgraph::backends::cpu_detail
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LABELGRAPH_SIMD_WARNINGS_ON

@@ -14,12 +14,9 @@
 #include "labelgraph/backends/cpu/row_kernels.hpp"
 #include "labelgraph/backends/cpu/simd.hpp"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, see simd.hpp
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wignored-attributes"
-#endif
+#include "labelgraph/config.hpp"
+
+LABELGRAPH_SIMD_WARNINGS_OFF
 
 namespace labelgraph::backends::cpu_detail {
 
@@ -170,6 +167,4 @@ inline void block_softmax_tiled(const T* z, std::size_t z_stride, T* y, std::siz
 
 }  // namespace labelgraph::backends::cpu_detail
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LABELGRAPH_SIMD_WARNINGS_ON

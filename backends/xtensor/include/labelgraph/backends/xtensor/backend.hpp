@@ -7,11 +7,9 @@
 /// thread-local xtensor containers, grown to the largest row seen and
 /// reused: a steady-state call allocates nothing.
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push  // GCC bug 105593 in AVX-512 intrinsics, see row_kernels.hpp
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "labelgraph/config.hpp"
+
+LABELGRAPH_SIMD_WARNINGS_OFF
 
 #include <xtensor/xtensor.hpp>
 
@@ -352,6 +350,4 @@ void scale_target_sets_kernel(const xtensor& backend, const normalization_spec& 
 
 }  // namespace labelgraph::backends
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LABELGRAPH_SIMD_WARNINGS_ON

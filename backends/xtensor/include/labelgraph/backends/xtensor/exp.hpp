@@ -18,11 +18,9 @@
 /// promise 1e-6 against the reference, docs/backends.md). Doubles keep
 /// `xsimd::exp`.
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push  // GCC bug 105593 in AVX-512 intrinsics, see row_kernels.hpp
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "labelgraph/config.hpp"
+
+LABELGRAPH_SIMD_WARNINGS_OFF
 
 #include <xsimd/xsimd.hpp>
 
@@ -61,6 +59,4 @@ template <class T>
 
 }  // namespace labelgraph::backends::xtensor_detail
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LABELGRAPH_SIMD_WARNINGS_ON

@@ -4,11 +4,9 @@
 /// W rows of short sets at once, one row per lane) in xsimd batches, with
 /// the W x W transposes of tile_kernels.hpp and xsimd's exp and log.
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push  // GCC bug 105593 in AVX-512 intrinsics, see row_kernels.hpp
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "labelgraph/config.hpp"
+
+LABELGRAPH_SIMD_WARNINGS_OFF
 
 #include <xsimd/xsimd.hpp>
 
@@ -109,6 +107,4 @@ template <std::size_t K, class T, class Keep>
 
 }  // namespace labelgraph::backends::xtensor_detail
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LABELGRAPH_SIMD_WARNINGS_ON

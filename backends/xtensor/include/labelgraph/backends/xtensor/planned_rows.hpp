@@ -30,11 +30,9 @@
 ///   log p_v = (z_v − m_g) − log Σ_g exp(z − m_g)       (−inf for a group without mass)
 /// Same edge cases as row_kernels.hpp: −inf logits, ±1e30, NaN kept in its group.
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push  // GCC bug 105593 in AVX-512 intrinsics, see row_kernels.hpp
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "labelgraph/config.hpp"
+
+LABELGRAPH_SIMD_WARNINGS_OFF
 
 #include <xsimd/xsimd.hpp>
 
@@ -485,6 +483,4 @@ void block_softmax_backward_row_planned(const T* y, const T* dy, T* dz, std::siz
 
 }  // namespace labelgraph::backends::xtensor_detail
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LABELGRAPH_SIMD_WARNINGS_ON

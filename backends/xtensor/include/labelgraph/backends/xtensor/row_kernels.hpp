@@ -15,13 +15,9 @@
 /// row, normalise per group; see backends/cpu/.../row_kernels.hpp for the
 /// formulas and the edge cases: -inf, empty sets, NaN confined to its group).
 
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics
-// (GCC bug 105593) wherever xsimd's AVX-512 batches are inlined.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "labelgraph/config.hpp"
+
+LABELGRAPH_SIMD_WARNINGS_OFF
 
 #include <xsimd/xsimd.hpp>
 #include <xtensor/xadapt.hpp>
@@ -632,6 +628,4 @@ nll_row_result<T> fused_nll_row(const T* z, T* grad, std::size_t length, std::si
 
 }  // namespace labelgraph::backends::xtensor_detail
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LABELGRAPH_SIMD_WARNINGS_ON

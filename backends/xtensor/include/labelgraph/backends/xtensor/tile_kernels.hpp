@@ -8,11 +8,9 @@
 /// passes of planned_rows.hpp (`normalise_streaming`). Same formulas and edge
 /// cases as `block_softmax_row` / `block_log_softmax_row`, lane by lane.
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push  // GCC bug 105593 in AVX-512 intrinsics, see row_kernels.hpp
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "labelgraph/config.hpp"
+
+LABELGRAPH_SIMD_WARNINGS_OFF
 
 #include <xsimd/xsimd.hpp>
 
@@ -219,6 +217,4 @@ void block_softmax_tiled(const T* z, std::size_t z_stride, T* y, std::size_t y_s
 
 }  // namespace labelgraph::backends::xtensor_detail
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LABELGRAPH_SIMD_WARNINGS_ON
