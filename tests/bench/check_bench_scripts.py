@@ -25,7 +25,17 @@ def report(cells):
                            for name, ms in cells.items()]}
 
 
-def kernels_case():
+def write_files(directory, files):
+    """Writes `files` ({name: report or text}) into `directory`; their paths."""
+    written = []
+    for name, content in files.items():
+        written.append(os.path.join(directory, name))
+        with open(written[-1], "w") as f:
+            f.write(content if isinstance(content, str) else json.dumps(content))
+    return written
+
+
+def kernels_case(script, directory):
     """bench-kernels: each binary's rounds passed as files, mix1k block_softmax on 1 thread."""
     copy, cpu = "copy/stream/threads:1/mix1k", "block_softmax/cpu/threads:1/mix1k"
     narrow, padded = "block_softmax/torch_narrow/threads:1/mix1k", "block_softmax/torch_padded/threads:1/mix1k"
@@ -33,10 +43,11 @@ def kernels_case():
              "ours-2.json": report({copy: 3.0, cpu: 2.0}), "torch-2.json": report({narrow: 30.0, padded: 25.0})}
     # shape, op, copy GB/s, reference, cpu, xtensor, cpu % of copy, fastest libtorch, speed-up, xtensor / cpu
     expected = {2: "8.00", 4: "4.00", 6: "50%", 7: "narrow 20.000 ms", 8: "10.0x"}
-    return files, "kernels.md", "| mix1k | block_softmax |", expected, None
+    command = [sys.executable, script, "--out-dir", directory, "--from-json", *write_files(directory, files)]
+    return command, "kernels.md", "| mix1k | block_softmax |", expected, None
 
 
-def losses_case():
+def losses_case(script, directory):
     """bench-losses: loss-roundK.json in the out directory, mix1k mean/block on 1 thread."""
     copy, kernel = "copy/stream/threads:1/mix1k", "block_nll_fwd_bwd/block/threads:1/mix1k"
     loss = "sequence_nll/mean/block/threads:1/mix1k"
@@ -44,24 +55,16 @@ def losses_case():
              "loss-round2.json": report({copy: 3.0, kernel: 2.0, loss: 2.5})}
     # threads, shape, copy ms, copy GB/s, kernel ms (% of copy), pooling, normalization, ms, GB/s, % of copy, / kernel
     expected = {2: "1.000", 4: "2.000 (50%)", 7: "2.500", 9: "40%", 10: "1.25"}
-    return files, "losses.md", "| 1 | mix1k |", expected, "the fastest of 2 rounds"
+    write_files(directory, {**files, "machine.txt": "fake machine\n"})
+    command = ["bash", script, "--out-dir", directory, "--from-json"]
+    return command, "losses.md", "| 1 | mix1k |", expected, "the fastest of 2 rounds"
 
 
 def main():
     kind, script = sys.argv[1:]
-    files, table_name, row_start, expected, must_say = {"kernels": kernels_case, "losses": losses_case}[kind]()
+    case = {"kernels": kernels_case, "losses": losses_case}[kind]
     with tempfile.TemporaryDirectory() as directory:
-        paths = []
-        for name, content in files.items():
-            paths.append(os.path.join(directory, name))
-            with open(paths[-1], "w") as f:
-                json.dump(content, f)
-        if kind == "kernels":
-            command = [sys.executable, script, "--out-dir", directory, "--from-json", *paths]
-        else:
-            with open(os.path.join(directory, "machine.txt"), "w") as f:
-                f.write("fake machine\n")
-            command = ["bash", script, "--out-dir", directory, "--from-json"]
+        command, table_name, row_start, expected, must_say = case(script, directory)
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with open(os.path.join(directory, table_name)) as f:
             table = f.read()
